@@ -1,0 +1,117 @@
+import * as Hapi from '@hapi/hapi';
+import * as Joi from 'joi';
+
+import { Config, ConfigError, loadConfig } from './config';
+import { createSequelize, prepareDatabase } from './lib/db';
+import type { AppContext } from './lib/context';
+import { LoginClient } from './lib/wechat/login';
+import { initModels } from './models';
+import { authPlugin } from './plugins/auth';
+import { docsPlugin } from './plugins/docs';
+import { errorsPlugin, failAction } from './plugins/errors';
+import { loggingPlugin } from './plugins/logging';
+import { sandboxPlugin, sandboxPrefix } from './plugins/sandbox';
+import { goodsRoutes } from './routes/goods';
+import { healthRoutes } from './routes/health';
+import { shopRoutes } from './routes/shops';
+import { userRoutes } from './routes/users';
+
+const version: string = require('./package.json').version;
+
+/**
+ * Builds the server from a config: database, models, WeChat clients, plugins and routes. Migrations are applied
+ * in demo and sandbox mode; production runs them with sequelize-cli as a deploy step.
+ */
+export async function createServer(config: Config): Promise<Hapi.Server> {
+    const server = Hapi.server({
+        host: config.host,
+        port: config.port,
+        routes: {
+            validate: { failAction },
+            payload: { maxBytes: 64 * 1024 }
+        },
+        router: { stripTrailingSlash: true }
+    });
+
+    server.validator(Joi);
+
+    const sequelize = createSequelize(config.database.url, { logging: config.database.logging });
+    const models = initModels(sequelize);
+    if (config.sandbox) {
+        await prepareDatabase(sequelize, { seed: config.demo });
+    }
+
+    const ownSandbox = () => `${server.info.uri}${sandboxPrefix}`;
+    const context: AppContext = {
+        config,
+        sequelize,
+        models,
+        login: new LoginClient({
+            appId: config.wechat.appId,
+            secret: config.wechat.secret,
+            baseUrl: config.wechat.apiBase ? () => config.wechat.apiBase! : ownSandbox,
+            timeoutMs: config.wechat.timeoutMs
+        })
+    };
+
+    await server.register({ plugin: loggingPlugin, options: { level: config.logLevel } });
+    await server.register(errorsPlugin);
+    await server.register({ plugin: authPlugin, options: { jwt: config.jwt, models } });
+    await server.register({ plugin: docsPlugin, options: { version } });
+
+    if (config.sandbox) {
+        await server.register({ plugin: sandboxPlugin, options: { config } });
+    }
+
+    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes]) {
+        await server.register({ plugin: routes, options: context });
+    }
+
+    server.ext('onPostStop', () => sequelize.close());
+    return server;
+}
+
+async function main(): Promise<void> {
+    let config: Config;
+    try {
+        config = loadConfig();
+    }
+    catch (err) {
+        if (err instanceof ConfigError) {
+            console.error(err.message);
+            process.exit(1);
+        }
+
+        throw err;
+    }
+
+    const server = await createServer(config);
+    await server.start();
+
+    const base = server.info.uri;
+    server.logger.info(`wxshop listening on ${base}`);
+    console.log(`wxshop ${version} listening on ${base}`);
+    console.log(`  Swagger:  ${base}/documentation`);
+    if (config.sandbox) {
+        console.log(`  WeChat simulator: ${base}${sandboxPrefix} (try: curl -X POST ${base}${sandboxPrefix}/__sim/login-codes)`);
+    }
+
+    if (config.demo) {
+        console.log(`  demo mode: SQLite at ${config.database.url.replace(/^sqlite:/, '')}, generated credentials in ${config.dataDir}`);
+    }
+
+    const shutdown = async (signal: string) => {
+        server.logger.info(`${signal}: draining in-flight requests`);
+        await server.stop({ timeout: 10_000 });
+        process.exit(0);
+    };
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+if (require.main === module) {
+    main().catch((err) => {
+        console.error(err);
+        process.exit(1);
+    });
+}

@@ -1,0 +1,224 @@
+import * as Crypto from 'crypto';
+import * as Fs from 'fs';
+import * as Path from 'path';
+
+export type SignType = 'MD5' | 'HMAC-SHA256';
+
+export interface Config {
+    production: boolean;
+    /** No WeChat credentials were given: the simulator plays WeChat with generated demo credentials. */
+    demo: boolean;
+    /** Mount the WeChat simulator at /sandbox (demo mode, or SANDBOX=true). */
+    sandbox: boolean;
+    host: string;
+    port: number;
+    logLevel: string;
+    dataDir: string;
+    database: { url: string; logging: boolean };
+    jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
+    wechat: {
+        appId: string;
+        secret: string;
+        /** Undefined means "the simulator mounted on this server". */
+        apiBase?: string;
+        timeoutMs: number;
+    };
+    pay: {
+        mchId: string;
+        apiKey: string;
+        apiBase?: string;
+        signType: SignType;
+        /** Undefined means "this server's own /orders/pay/notify". */
+        notifyUrl?: string;
+        timeoutMs: number;
+    };
+    orders: { ttlSeconds: number };
+    jobs: { enabled: boolean; intervalMs: number };
+    rateLimit: { loginPerMinute: number; ordersPerMinute: number; redisUrl?: string };
+    /** Proxies whose X-Forwarded-For is believed when taking the payer's IP. */
+    trustedProxies: string[];
+}
+
+export class ConfigError extends Error {
+    constructor(public readonly problems: string[]) {
+        super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+        this.name = 'ConfigError';
+    }
+}
+
+type Env = Record<string, string | undefined>;
+
+const credentialVariables = ['WECHAT_APPID', 'WECHAT_SECRET', 'WECHATPAY_MCHID', 'WECHATPAY_KEY'] as const;
+
+export function loadConfig(env: Env = process.env): Config {
+    const problems: string[] = [];
+    const production = env.NODE_ENV === 'production';
+    const dataDir = Path.resolve(env.DATA_DIR ?? Path.join(__dirname, '..', 'data'));
+
+    const given = credentialVariables.filter((name) => nonEmpty(env[name]));
+    const demo = given.length === 0;
+    if (!demo && given.length < credentialVariables.length) {
+        const missing = credentialVariables.filter((name) => !nonEmpty(env[name]));
+        problems.push(`${missing.join(', ')} must be set too: WeChat credentials are all or nothing (got ${given.join(', ')})`);
+    }
+
+    const sandboxRequested = parseBoolean(env.SANDBOX, 'SANDBOX', problems);
+    const sandbox = demo || sandboxRequested === true;
+    if (production && sandbox) {
+        problems.push(demo
+            ? `NODE_ENV=production needs real WeChat credentials: set ${credentialVariables.join(', ')}`
+            : 'SANDBOX=true is not allowed with NODE_ENV=production: the simulator would accept forged payments');
+    }
+
+    const secrets = demo || !nonEmpty(env.JWT_SECRET) ? demoSecrets(dataDir, production) : undefined;
+    const jwtSecret = env.JWT_SECRET ?? secrets?.jwtSecret ?? '';
+    if (production && !nonEmpty(env.JWT_SECRET)) {
+        problems.push('JWT_SECRET is required with NODE_ENV=production (at least 32 characters)');
+    }
+    else if (jwtSecret.length < 32) {
+        problems.push('JWT_SECRET must be at least 32 characters long');
+    }
+
+    if (production && !nonEmpty(env.DATABASE_URL)) {
+        problems.push('DATABASE_URL is required with NODE_ENV=production (postgres://, mysql://, mariadb:// or sqlite:)');
+    }
+    const databaseUrl = env.DATABASE_URL ?? `sqlite:${Path.join(dataDir, 'wxshop.sqlite')}`;
+    if (!/^(postgres|postgresql|mysql|mariadb):\/\/|^sqlite:/.test(databaseUrl)) {
+        problems.push(`DATABASE_URL must start with postgres://, mysql://, mariadb:// or sqlite: (got "${databaseUrl.replace(/\/\/[^@]*@/, '//***@')}")`);
+    }
+
+    const apiKey = env.WECHATPAY_KEY ?? secrets?.payKey ?? '';
+    if (!demo && apiKey.length !== 32) {
+        problems.push('WECHATPAY_KEY must be the 32-character API v2 key from the merchant platform');
+    }
+
+    const signType = (env.WECHATPAY_SIGN_TYPE ?? 'MD5') as SignType;
+    if (signType !== 'MD5' && signType !== 'HMAC-SHA256') {
+        problems.push(`WECHATPAY_SIGN_TYPE must be MD5 or HMAC-SHA256 (got "${signType}")`);
+    }
+
+    const notifyUrl = env.WECHATPAY_NOTIFY_URL;
+    if (notifyUrl !== undefined && !/^https?:\/\/[^?]+$/.test(notifyUrl)) {
+        problems.push('WECHATPAY_NOTIFY_URL must be an http(s) URL without a query string');
+    }
+    if (production && !notifyUrl?.startsWith('https://')) {
+        problems.push('WECHATPAY_NOTIFY_URL is required with NODE_ENV=production and must be https:// (WeChat only calls https)');
+    }
+
+    const config: Config = {
+        production,
+        demo,
+        sandbox,
+        host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
+        port: parseInteger(env.PORT, 'PORT', 3000, 0, 65535, problems),
+        logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
+        dataDir,
+        database: { url: databaseUrl, logging: env.DATABASE_LOGGING === 'true' },
+        jwt: {
+            secret: jwtSecret,
+            issuer: env.JWT_ISSUER ?? 'wxshop',
+            audience: env.JWT_AUDIENCE ?? 'wxshop-miniprogram',
+            ttlSeconds: parseInteger(env.JWT_TTL_SECONDS, 'JWT_TTL_SECONDS', 7200, 60, 30 * 86400, problems)
+        },
+        wechat: {
+            appId: env.WECHAT_APPID ?? secrets?.appId ?? '',
+            secret: env.WECHAT_SECRET ?? secrets?.appSecret ?? '',
+            apiBase: env.WECHAT_API_BASE,
+            timeoutMs: parseInteger(env.WECHAT_TIMEOUT_MS, 'WECHAT_TIMEOUT_MS', 5000, 100, 60000, problems)
+        },
+        pay: {
+            mchId: env.WECHATPAY_MCHID ?? secrets?.mchId ?? '',
+            apiKey,
+            apiBase: env.WECHATPAY_API_BASE,
+            signType,
+            notifyUrl,
+            timeoutMs: parseInteger(env.WECHATPAY_TIMEOUT_MS, 'WECHATPAY_TIMEOUT_MS', 5000, 100, 60000, problems)
+        },
+        orders: { ttlSeconds: parseInteger(env.ORDER_TTL, 'ORDER_TTL', 900, 60, 7 * 86400, problems) },
+        jobs: {
+            enabled: parseBoolean(env.JOBS, 'JOBS', problems) ?? true,
+            intervalMs: parseInteger(env.JOBS_INTERVAL_MS, 'JOBS_INTERVAL_MS', 5000, 10, 3600000, problems)
+        },
+        rateLimit: {
+            loginPerMinute: parseInteger(env.RATE_LIMIT_LOGIN, 'RATE_LIMIT_LOGIN', 60, 1, 1e9, problems),
+            ordersPerMinute: parseInteger(env.RATE_LIMIT_ORDERS, 'RATE_LIMIT_ORDERS', 30, 1, 1e9, problems),
+            redisUrl: env.REDIS_URL
+        },
+        trustedProxies: (env.TRUSTED_PROXIES ?? '').split(',').map((ip) => ip.trim()).filter(Boolean)
+    };
+
+    if (problems.length) {
+        throw new ConfigError(problems);
+    }
+
+    return config;
+}
+
+function nonEmpty(value: string | undefined): value is string {
+    return value !== undefined && value !== '';
+}
+
+function parseInteger(value: string | undefined, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+    if (value === undefined || value === '') {
+        return fallback;
+    }
+
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        problems.push(`${name} must be an integer from ${min} to ${max} (got "${value}")`);
+        return fallback;
+    }
+
+    return parsed;
+}
+
+function parseBoolean(value: string | undefined, name: string, problems: string[]): boolean | undefined {
+    if (value === undefined || value === '') {
+        return undefined;
+    }
+
+    if (value === 'true' || value === '1') {
+        return true;
+    }
+
+    if (value === 'false' || value === '0') {
+        return false;
+    }
+
+    problems.push(`${name} must be true or false (got "${value}")`);
+    return undefined;
+}
+
+interface DemoSecrets {
+    jwtSecret: string;
+    appId: string;
+    appSecret: string;
+    mchId: string;
+    payKey: string;
+}
+
+/**
+ * Secrets for demo mode, generated once and kept under data/ so tokens survive restarts. Never used in production.
+ */
+function demoSecrets(dataDir: string, production: boolean): DemoSecrets | undefined {
+    if (production) {
+        return undefined;
+    }
+
+    const file = Path.join(dataDir, 'demo-secrets.json');
+    try {
+        return JSON.parse(Fs.readFileSync(file, 'utf8')) as DemoSecrets;
+    }
+    catch {
+        const secrets: DemoSecrets = {
+            jwtSecret: Crypto.randomBytes(32).toString('base64url'),
+            appId: `wx${Crypto.randomBytes(8).toString('hex')}`,
+            appSecret: Crypto.randomBytes(16).toString('hex'),
+            mchId: String(1900000000 + Crypto.randomInt(99999999)),
+            payKey: Crypto.randomBytes(16).toString('hex')
+        };
+        Fs.mkdirSync(dataDir, { recursive: true });
+        Fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+        return secrets;
+    }
+}

@@ -1,0 +1,112 @@
+import * as Fs from 'fs';
+import * as Path from 'path';
+import { Options, Sequelize, Transaction } from 'sequelize';
+import { SequelizeStorage, Umzug } from 'umzug';
+
+export type Dialect = 'sqlite' | 'postgres' | 'mysql';
+
+export function dialectOf(url: string): Dialect {
+    if (url.startsWith('sqlite:')) {
+        return 'sqlite';
+    }
+
+    return url.startsWith('postgres') ? 'postgres' : 'mysql';
+}
+
+/**
+ * One sequelize instance for a DATABASE_URL. SQLite uses a file and IMMEDIATE transactions (it ignores row locks,
+ * so writers must take the database write lock up front) and waits on a busy database instead of failing at once.
+ */
+export function createSequelize(url: string, options: { logging?: boolean; poolMax?: number } = {}): Sequelize {
+    const dialect = dialectOf(url);
+    const common: Options = {
+        logging: options.logging ? console.log : false,
+        define: { underscored: true },
+        pool: { max: options.poolMax ?? 10, min: 0, acquire: 5000, idle: 10000 }
+    };
+
+    if (dialect === 'sqlite') {
+        const storage = url.slice('sqlite:'.length);
+        if (storage !== ':memory:') {
+            Fs.mkdirSync(Path.dirname(Path.resolve(storage)), { recursive: true });
+        }
+
+        const sequelize = new Sequelize({
+            ...common,
+            dialect: 'sqlite',
+            storage,
+            transactionType: Transaction.TYPES.IMMEDIATE,
+            retry: { max: 0 }
+        });
+        waitWhenBusy(sequelize);
+        return sequelize;
+    }
+
+    return new Sequelize(url.replace(/^mariadb:/, 'mysql:'), {
+        ...common,
+        dialect,
+        dialectOptions: dialect === 'mysql' ? { connectTimeout: 5000 } : { connectionTimeoutMillis: 5000 }
+    });
+}
+
+/**
+ * sequelize opens one SQLite connection per transaction and has no afterConnect hook for SQLite, so the busy
+ * timeout is set on each new connection here: a writer then waits for the write lock instead of failing with BUSY.
+ */
+function waitWhenBusy(sequelize: Sequelize): void {
+    const manager = (sequelize as any).connectionManager;
+    const getConnection = manager.getConnection.bind(manager);
+    const configured = new WeakSet<object>();
+    manager.getConnection = async (options: unknown) => {
+        const connection = await getConnection(options);
+        if (!configured.has(connection)) {
+            configured.add(connection);
+            connection.configure('busyTimeout', 10000);
+        }
+
+        return connection;
+    };
+}
+
+const projectRoot = Path.join(__dirname, '..');
+
+/**
+ * The sequelize-cli migrations and seeders, run in-process. Migrations share sequelize-cli's SequelizeMeta table,
+ * so the two can be mixed freely.
+ */
+export function migrator(sequelize: Sequelize, folder: 'migrations' | 'seeders' = 'migrations'): Umzug<Sequelize> {
+    const queryInterface = sequelize.getQueryInterface();
+    return new Umzug({
+        migrations: {
+            glob: ['*.js', { cwd: Path.join(projectRoot, folder) }],
+            resolve: ({ name, path }) => {
+                const migration = require(path!);
+                return {
+                    name,
+                    up: () => migration.up(queryInterface, Sequelize),
+                    down: () => migration.down(queryInterface, Sequelize)
+                };
+            }
+        },
+        context: sequelize,
+        storage: new SequelizeStorage({ sequelize, modelName: folder === 'migrations' ? 'SequelizeMeta' : 'SequelizeData' }),
+        logger: undefined
+    });
+}
+
+/** Applies pending migrations and, when the shop catalogue is empty, the demo seeders. */
+export async function prepareDatabase(sequelize: Sequelize, options: { seed: boolean }): Promise<void> {
+    if (sequelize.getDialect() === 'sqlite') {
+        await sequelize.query('PRAGMA journal_mode = WAL');      // readers no longer wait for the writer
+    }
+
+    await migrator(sequelize).up();
+    if (!options.seed) {
+        return;
+    }
+
+    const [[{ count }]] = await sequelize.query('SELECT COUNT(*) AS count FROM shops') as [[{ count: number | string }], unknown];
+    if (Number(count) === 0) {
+        await migrator(sequelize, 'seeders').up();
+    }
+}

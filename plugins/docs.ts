@@ -1,0 +1,36 @@
+import type { Plugin } from '@hapi/hapi';
+import * as Inert from '@hapi/inert';
+import * as Vision from '@hapi/vision';
+import * as HapiSwagger from 'hapi-swagger';
+
+/** Swagger UI at /documentation, with an Authorize button that takes `Bearer <token>`. */
+export const docsPlugin: Plugin<{ version: string }> = {
+    name: 'wxshop-docs',
+    async register(server, { version }) {
+        await server.register([Inert, Vision]);
+        await server.register({
+            plugin: HapiSwagger,
+            options: {
+                info: {
+                    title: 'wxshop API',
+                    version,
+                    description: 'Backend of a WeChat mini-program shop. Money is always an integer number of fen. ' +
+                        'Log in with a wx.login code, then send `Authorization: Bearer <token>`.'
+                },
+                securityDefinitions: {
+                    jwt: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'Bearer <token> from POST /users/login' }
+                },
+                security: [{ jwt: [] }],
+                grouping: 'tags',
+                tags: [
+                    { name: 'users', description: 'Login with wx.login codes' },
+                    { name: 'shops', description: 'Shops and their goods' },
+                    { name: 'orders', description: 'Orders and WeChat Pay' },
+                    { name: 'health', description: 'Liveness and readiness' }
+                ],
+                documentationPath: '/documentation',
+                routeTag: (tags: string[]) => tags.includes('api')
+            }
+        });
+    }
+};

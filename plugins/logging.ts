@@ -1,0 +1,38 @@
+import type { Plugin } from '@hapi/hapi';
+import * as HapiPino from 'hapi-pino';
+
+/**
+ * Structured logs with the request id on every line. Tokens, login codes, signatures and secrets are redacted
+ * wherever they appear in a logged object.
+ */
+export const redactedPaths = [
+    'req.headers.authorization',
+    'req.headers.cookie',
+    'headers.authorization',
+    '*.code',
+    '*.js_code',
+    '*.secret',
+    '*.sign',
+    '*.paySign',
+    '*.token',
+    '*.apiKey',
+    '*.key'
+];
+
+export const loggingPlugin: Plugin<{ level: string }> = {
+    name: 'wxshop-logging',
+    async register(server, { level }) {
+        await server.register({
+            plugin: HapiPino,
+            options: {
+                level,
+                redact: { paths: redactedPaths, censor: '[redacted]' },
+                ignorePaths: ['/health'],
+                ignoreTags: ['sandbox'],
+                logRequestStart: false,
+                logRequestComplete: true,
+                getChildBindings: (request) => ({ reqId: request.info.id })
+            }
+        });
+    }
+};

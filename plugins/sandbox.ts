@@ -1,0 +1,25 @@
+import type { Plugin } from '@hapi/hapi';
+
+import type { Config } from '../config';
+import { Sandbox } from '../sandbox';
+
+export const sandboxPrefix = '/sandbox';
+
+/**
+ * Mounts the WeChat simulator at /sandbox, accepting exactly this server's credentials. In demo mode and with
+ * SANDBOX=true the WeChat base URLs default to it.
+ */
+export const sandboxPlugin: Plugin<{ config: Config }> = {
+    name: 'wxshop-sandbox-mount',
+    async register(server, { config }) {
+        const sandbox = new Sandbox({
+            appId: config.wechat.appId,
+            appSecret: config.wechat.secret,
+            mchId: config.pay.mchId,
+            apiKey: config.pay.apiKey,
+            defaultSignType: config.pay.signType
+        });
+        await server.register(sandbox.plugin, { routes: { prefix: sandboxPrefix } });
+        server.expose('sandbox', sandbox);
+    }
+};

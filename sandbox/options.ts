@@ -1,0 +1,22 @@
+import type { SignType } from '../lib/wechatpay/sign';
+
+export interface SandboxCredentials {
+    appId: string;
+    appSecret: string;
+    mchId: string;
+    /** The merchant's API v2 key. */
+    apiKey: string;
+}
+
+export interface SandboxOptions extends SandboxCredentials {
+    /** Send api.weixin.qq.com JSON as text/plain, as WeChat does (default true). */
+    plainTextJson?: boolean;
+    /** How many milliseconds of wall time one second of WeChat's notify retry schedule takes (default 1000). */
+    msPerScheduleSecond?: number;
+    /** Notify retry schedule in seconds; default: the current official one (reference §2.7). */
+    notifySchedule?: number[];
+    /** Sign type WeChat uses for notifications when the order did not say (default MD5). */
+    defaultSignType?: SignType;
+    /** Timeout for one notification delivery (default 5000 ms, as WeChat). */
+    notifyTimeoutMs?: number;
+}
