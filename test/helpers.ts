@@ -1,0 +1,143 @@
+import * as Crypto from 'crypto';
+import * as Fs from 'fs';
+import * as Os from 'os';
+import * as Path from 'path';
+
+import type * as Hapi from '@hapi/hapi';
+import { Sequelize } from 'sequelize';
+
+import { createServer } from '../app';
+import { Config, loadConfig } from '../config';
+import { createSequelize, dialectOf, migrator } from '../lib/db';
+import { Goods, Shop } from '../models';
+import type { Sandbox } from '../sandbox';
+
+/** The database this run of the suite is on: the test runner sets DATABASE_URL per pass (SQLite by default). */
+export const databaseUrl = process.env.DATABASE_URL ?? '';
+export const dialect = databaseUrl ? dialectOf(databaseUrl) : 'sqlite';
+
+export interface TestApp {
+    server: Hapi.Server;
+    config: Config;
+    /** The server's own base URL (it listens on a real port: the simulator calls it back). */
+    base: string;
+    sandbox: Sandbox;
+    stop(): Promise<void>;
+}
+
+/** Credentials the simulator accepts for this app: random per app, never literals. */
+export function testEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+    return {
+        NODE_ENV: 'test',
+        SANDBOX: 'true',
+        PORT: '0',
+        JOBS: 'false',
+        WECHAT_APPID: `wx${Crypto.randomBytes(8).toString('hex')}`,
+        WECHAT_SECRET: Crypto.randomBytes(16).toString('hex'),
+        WECHATPAY_MCHID: String(1900000000 + Crypto.randomInt(99999999)),
+        WECHATPAY_KEY: Crypto.randomBytes(16).toString('hex'),
+        JWT_SECRET: Crypto.randomBytes(32).toString('hex'),
+        WECHAT_TIMEOUT_MS: '1000',
+        WECHATPAY_TIMEOUT_MS: '1000',
+        DATA_DIR: Fs.mkdtempSync(Path.join(Os.tmpdir(), 'wxshop-test-')),
+        ...overrides
+    };
+}
+
+/** A fresh, empty database: a new SQLite file, or PostgreSQL/MariaDB with every table dropped. */
+export async function freshDatabaseUrl(): Promise<string> {
+    if (!databaseUrl || dialect === 'sqlite') {
+        return `sqlite:${Path.join(Fs.mkdtempSync(Path.join(Os.tmpdir(), 'wxshop-db-')), 'test.sqlite')}`;
+    }
+
+    const sequelize = createSequelize(databaseUrl);
+    try {
+        await migrator(sequelize).down({ to: 0 });
+        await sequelize.getQueryInterface().dropAllTables();
+    }
+    finally {
+        await sequelize.close();
+    }
+
+    return databaseUrl;
+}
+
+/** Builds and starts the whole app with the simulator mounted, on a fresh database. */
+export async function startApp(overrides: Record<string, string | undefined> = {}): Promise<TestApp> {
+    const env = testEnv({ DATABASE_URL: await freshDatabaseUrl(), ...overrides });
+    const config = loadConfig(env);
+    const server = await createServer(config);
+    await server.start();
+    const sandbox = (server.plugins as any)['wxshop-sandbox-mount'].sandbox as Sandbox;
+    return {
+        server,
+        config,
+        base: server.info.uri,
+        sandbox,
+        stop: () => server.stop({ timeout: 1000 })
+    };
+}
+
+/** A direct connection to the app's database, for assertions that must not go through the app. */
+export function openDatabase(app: TestApp): Sequelize {
+    return createSequelize(app.config.database.url, { poolMax: 2 });
+}
+
+export async function json<T = any>(server: Hapi.Server, options: Hapi.ServerInjectOptions): Promise<{ statusCode: number; body: T; headers: Record<string, any> }> {
+    const response = await server.inject(options);
+    let body: any = response.payload;
+    try {
+        body = JSON.parse(response.payload);
+    }
+    catch { }
+
+    return { statusCode: response.statusCode, body, headers: response.headers };
+}
+
+/** wx.login() in the simulator, then POST /users/login: a token for a (new or given) openid. */
+export async function login(app: TestApp, openid?: string): Promise<{ token: string; userId: number; openid: string; auth: { authorization: string } }> {
+    const minted = await json(app.server, { method: 'POST', url: '/sandbox/__sim/login-codes', payload: openid ? { openid } : {} });
+    const res = await json(app.server, { method: 'POST', url: '/users/login', payload: { code: minted.body.code } });
+    if (res.statusCode !== 200) {
+        throw new Error(`login failed: ${res.statusCode} ${JSON.stringify(res.body)}`);
+    }
+
+    return { token: res.body.token, userId: res.body.user.id, openid: minted.body.openid, auth: { authorization: `Bearer ${res.body.token}` } };
+}
+
+/**
+ * Inserts a shop with goods through the models of the app started last (tests own their catalogue: the demo
+ * seeders only run in demo mode).
+ */
+export async function createShop(goods: Array<{ name?: string; price: number; stock: number }>): Promise<{ shopId: number; goodsIds: number[] }> {
+    const shop = await Shop.create({ name: `Shop ${Crypto.randomBytes(3).toString('hex')}`, description: 'test shop', logoUrl: null });
+    const created = await Goods.bulkCreate(goods.map((item, index) => ({
+        shopId: shop.id,
+        name: item.name ?? `Goods ${index + 1}`,
+        thumbUrl: null,
+        price: item.price,
+        stock: item.stock
+    })) as any[]);
+    return { shopId: shop.id, goodsIds: created.map((row) => row.id) };
+}
+
+export function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 5000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const value = await check();
+        if (value) {
+            return value;
+        }
+
+        if (Date.now() > deadline) {
+            throw new Error(`timed out waiting for ${what}`);
+        }
+
+        await sleep(25);
+    }
+}
