@@ -50,8 +50,14 @@ type Env = Record<string, string | undefined>;
 
 const credentialVariables = ['WECHAT_APPID', 'WECHAT_SECRET', 'WECHATPAY_MCHID', 'WECHATPAY_KEY'] as const;
 
-export function loadConfig(env: Env = process.env): Config {
+/** WeChat's own hosts, used when the simulator is not mounted and no base URL is configured. */
+export const wechatApiHost = 'https://api.weixin.qq.com';
+export const wechatPayApiHost = 'https://api.mch.weixin.qq.com';
+
+export function loadConfig(rawEnv: Env = process.env): Config {
     const problems: string[] = [];
+    // An empty variable (`WECHAT_APPID=` in a .env template) means "not set", everywhere.
+    const env: Env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => nonEmpty(value)));
     const production = env.NODE_ENV === 'production';
     const dataDir = Path.resolve(env.DATA_DIR ?? Path.join(__dirname, '..', 'data'));
 
@@ -88,7 +94,8 @@ export function loadConfig(env: Env = process.env): Config {
     }
 
     const apiKey = env.WECHATPAY_KEY ?? secrets?.payKey ?? '';
-    if (!demo && apiKey.length !== 32) {
+    // A missing key is already reported with the other credentials.
+    if (!demo && env.WECHATPAY_KEY !== undefined && apiKey.length !== 32) {
         problems.push('WECHATPAY_KEY must be the 32-character API v2 key from the merchant platform');
     }
 
@@ -96,6 +103,9 @@ export function loadConfig(env: Env = process.env): Config {
     if (signType !== 'MD5' && signType !== 'HMAC-SHA256') {
         problems.push(`WECHATPAY_SIGN_TYPE must be MD5 or HMAC-SHA256 (got "${signType}")`);
     }
+
+    const apiBase = baseUrl(env, 'WECHAT_API_BASE', sandbox ? undefined : wechatApiHost, problems);
+    const payApiBase = baseUrl(env, 'WECHATPAY_API_BASE', sandbox ? undefined : wechatPayApiHost, problems);
 
     const notifyUrl = env.WECHATPAY_NOTIFY_URL;
     if (notifyUrl !== undefined && !/^https?:\/\/[^?]+$/.test(notifyUrl)) {
@@ -123,13 +133,13 @@ export function loadConfig(env: Env = process.env): Config {
         wechat: {
             appId: env.WECHAT_APPID ?? secrets?.appId ?? '',
             secret: env.WECHAT_SECRET ?? secrets?.appSecret ?? '',
-            apiBase: env.WECHAT_API_BASE,
+            apiBase,
             timeoutMs: parseInteger(env.WECHAT_TIMEOUT_MS, 'WECHAT_TIMEOUT_MS', 5000, 100, 60000, problems)
         },
         pay: {
             mchId: env.WECHATPAY_MCHID ?? secrets?.mchId ?? '',
             apiKey,
-            apiBase: env.WECHATPAY_API_BASE,
+            apiBase: payApiBase,
             signType,
             notifyUrl,
             timeoutMs: parseInteger(env.WECHATPAY_TIMEOUT_MS, 'WECHATPAY_TIMEOUT_MS', 5000, 100, 60000, problems)
@@ -156,6 +166,21 @@ export function loadConfig(env: Env = process.env): Config {
 
 function nonEmpty(value: string | undefined): value is string {
     return value !== undefined && value !== '';
+}
+
+/** A WeChat base URL: http(s), no query, no trailing slash. Without the simulator it defaults to WeChat's host. */
+function baseUrl(env: Env, name: string, fallback: string | undefined, problems: string[]): string | undefined {
+    const value = env[name];
+    if (value === undefined) {
+        return fallback;
+    }
+
+    if (!/^https?:\/\/[^?#\s]+$/.test(value)) {
+        problems.push(`${name} must be an http(s) URL without a query string (got "${value}")`);
+        return fallback;
+    }
+
+    return value.replace(/\/+$/, '');
 }
 
 function parseInteger(value: string | undefined, name: string, fallback: number, min: number, max: number, problems: string[]): number {
