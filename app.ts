@@ -4,7 +4,9 @@ import * as Joi from 'joi';
 import { Config, ConfigError, loadConfig } from './config';
 import { createSequelize, prepareDatabase } from './lib/db';
 import type { AppContext } from './lib/context';
+import { JobRunner } from './lib/jobs/runner';
 import { LoginClient } from './lib/wechat/login';
+import { PayV2Client } from './lib/wechatpay/client';
 import { initModels } from './models';
 import { authPlugin } from './plugins/auth';
 import { docsPlugin } from './plugins/docs';
@@ -13,6 +15,8 @@ import { loggingPlugin } from './plugins/logging';
 import { sandboxPlugin, sandboxPrefix } from './plugins/sandbox';
 import { goodsRoutes } from './routes/goods';
 import { healthRoutes } from './routes/health';
+import { orderRoutes } from './routes/orders';
+import { paymentRoutes } from './routes/payments';
 import { shopRoutes } from './routes/shops';
 import { userRoutes } from './routes/users';
 
@@ -51,7 +55,17 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
             secret: config.wechat.secret,
             baseUrl: config.wechat.apiBase ? () => config.wechat.apiBase! : ownSandbox,
             timeoutMs: config.wechat.timeoutMs
-        })
+        }),
+        pay: new PayV2Client({
+            appId: config.wechat.appId,
+            mchId: config.pay.mchId,
+            apiKey: config.pay.apiKey,
+            signType: config.pay.signType,
+            baseUrl: config.pay.apiBase ? () => config.pay.apiBase! : ownSandbox,
+            timeoutMs: config.pay.timeoutMs
+        }),
+        merchant: { appId: config.wechat.appId, mchId: config.pay.mchId },
+        notifyUrl: () => config.pay.notifyUrl ?? `${server.info.uri}/orders/pay/notify`
     };
 
     await server.register({ plugin: loggingPlugin, options: { level: config.logLevel } });
@@ -63,8 +77,14 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
         await server.register({ plugin: sandboxPlugin, options: { config } });
     }
 
-    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes]) {
+    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes]) {
         await server.register({ plugin: routes, options: context });
+    }
+
+    if (config.jobs.enabled) {
+        const jobs = new JobRunner(context, config.jobs.intervalMs, (message) => server.log(['warn', 'jobs'], message));
+        server.ext('onPostStart', () => jobs.start());
+        server.ext('onPreStop', () => jobs.stop());
     }
 
     server.ext('onPostStop', () => sequelize.close());

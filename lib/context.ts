@@ -2,7 +2,9 @@ import type { Sequelize } from 'sequelize';
 
 import type { Config } from '../config';
 import type { Models } from '../models';
+import type { Merchant } from './orders/payments';
 import type { LoginClient } from './wechat/login';
+import type { PayV2Client } from './wechatpay/client';
 
 /** Everything a route needs, built once per server by createServer. */
 export interface AppContext {
@@ -10,4 +12,8 @@ export interface AppContext {
     sequelize: Sequelize;
     models: Models;
     login: LoginClient;
+    pay: PayV2Client;
+    merchant: Merchant;
+    /** Where WeChat sends payment notifications: WECHATPAY_NOTIFY_URL, or this server's own notify route. */
+    notifyUrl: () => string;
 }

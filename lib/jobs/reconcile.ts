@@ -1,0 +1,58 @@
+import { Op } from 'sequelize';
+
+import { Order } from '../../models';
+import { syncWithWechat, SyncContext } from '../orders/sync';
+import { claimOrder } from './claim';
+
+const leaseMs = 60_000;
+
+/** Seconds until the next orderquery of an order still unpaid, by how many times it was asked already. */
+const backoffSeconds = [10, 20, 30, 60, 120, 300, 600];
+
+export function nextReconcileDelayMs(attempts: number): number {
+    return backoffSeconds[Math.min(attempts, backoffSeconds.length - 1)] * 1000;
+}
+
+/**
+ * Notifications get lost: asks WeChat about unpaid orders that have a prepay, on a backoff schedule until they
+ * expire, and applies a payment exactly as a notification would. Returns how many payments it applied.
+ */
+export async function reconcilePayments(context: SyncContext, now = new Date(), batch = 50, log: (message: string) => void = () => {}): Promise<number> {
+    const due = await Order.findAll({
+        where: {
+            status: 'unpaid',
+            prepayId: { [Op.ne]: null },
+            nextReconcileAt: { [Op.lte]: now },
+            [Op.or]: [{ claimedUntil: null }, { claimedUntil: { [Op.lt]: now } }]
+        },
+        order: [['nextReconcileAt', 'ASC']],
+        limit: batch
+    });
+
+    let applied = 0;
+    for (const order of due) {
+        if (!await claimOrder(order.id, now, leaseMs)) {
+            continue;
+        }
+
+        try {
+            const result = await syncWithWechat(context, order);
+            applied += result?.outcome === 'applied' ? 1 : 0;
+            if (result?.outcome === 'rejected') {
+                log(`orderquery of order ${order.id} returned a payment we cannot accept: ${result.reason}`);
+            }
+        }
+        catch (err) {
+            log(`orderquery of order ${order.id} failed, will retry: ${(err as Error).message}`);
+        }
+
+        // Still unpaid: schedule the next look (a paid or closed order no longer matches the query above).
+        await Order.update({
+            nextReconcileAt: new Date(now.getTime() + nextReconcileDelayMs(order.reconcileAttempts)),
+            reconcileAttempts: order.reconcileAttempts + 1,
+            claimedUntil: null
+        }, { where: { id: order.id, status: 'unpaid' } });
+    }
+
+    return applied;
+}

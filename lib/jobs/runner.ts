@@ -1,0 +1,39 @@
+import type { SyncContext } from '../orders/sync';
+import { expireOrders } from './expiry';
+import { purgeIdempotencyKeys } from './idempotency';
+import { reconcilePayments } from './reconcile';
+
+/**
+ * Runs the background jobs every `intervalMs` on every instance; each job claims its rows, so instances never
+ * do the same work twice. One pass at a time per instance.
+ */
+export class JobRunner {
+    private timer: NodeJS.Timeout | undefined;
+    private running: Promise<void> | undefined;
+
+    constructor(private readonly context: SyncContext, private readonly intervalMs: number, private readonly log: (message: string) => void) {}
+
+    start(): void {
+        this.timer = setInterval(() => {
+            this.running ??= this.runOnce().finally(() => {
+                this.running = undefined;
+            });
+        }, this.intervalMs);
+    }
+
+    async stop(): Promise<void> {
+        clearInterval(this.timer);
+        await this.running;
+    }
+
+    async runOnce(now = new Date()): Promise<void> {
+        try {
+            await expireOrders(this.context, now, 50, this.log);
+            await reconcilePayments(this.context, now, 50, this.log);
+            await purgeIdempotencyKeys(now);
+        }
+        catch (err) {
+            this.log(`background jobs failed, next pass retries: ${(err as Error).message}`);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import { Op, Sequelize } from 'sequelize';
+
+import { Order } from '../../models';
+import type { PayV2Client } from '../wechatpay/client';
+import { closeLocally } from './close';
+import { applyPayment, Merchant, PaymentResult } from './payments';
+
+export interface SyncContext {
+    sequelize: Sequelize;
+    pay: PayV2Client;
+    merchant: Merchant;
+}
+
+/**
+ * Asks WeChat (orderquery) where an order stands and applies what it says: a payment exactly as a notification
+ * would be applied, a close made at WeChat as a local close.
+ */
+export async function syncWithWechat(context: SyncContext, order: Order): Promise<PaymentResult | undefined> {
+    const result = await context.pay.orderQuery(order.outTradeNo);
+    if (result.state === 'SUCCESS' || result.state === 'REFUND') {
+        return applyPayment(context.sequelize, context.merchant, result.trade, 'query');
+    }
+
+    if (result.state === 'CLOSED') {
+        await closeLocally(context.sequelize, order.id);
+    }
+
+    return undefined;
+}
+
+/** Takes the right to query this order now: at most one query every `intervalMs` per order, across instances. */
+export async function claimQuery(orderId: number, intervalMs: number): Promise<boolean> {
+    const now = new Date();
+    const [affected] = await Order.update({ queriedAt: now }, {
+        where: {
+            id: orderId,
+            [Op.or]: [{ queriedAt: null }, { queriedAt: { [Op.lte]: new Date(now.getTime() - intervalMs) } }]
+        }
+    });
+    return affected === 1;
+}
