@@ -11,6 +11,8 @@ const codeTtlMs = 5 * 60_000;
 interface IssuedCode {
     appId: string;
     openid: string;
+    /** Only when the mini-program is bound to an Open Platform account (reference §1.1). */
+    unionid?: string;
     issuedAt: number;
     used: boolean;
     blocked: boolean;
@@ -23,14 +25,14 @@ export class LoginCodes {
 
     constructor(private readonly clock: SimClock) {}
 
-    issue(appId: string, openid: string, blocked = false): string {
+    issue(appId: string, openid: string, blocked = false, unionid?: string): string {
         const code = Ids.loginCode();
-        this.codes.set(code, { appId, openid, issuedAt: this.clock.now(), used: false, blocked });
+        this.codes.set(code, { appId, openid, unionid, issuedAt: this.clock.now(), used: false, blocked });
         return code;
     }
 
     /** Redeems a code: the session on success, otherwise WeChat's errcode and message. */
-    redeem(code: string, appId: string): { openid: string; sessionKey: string } | { errcode: number; errmsg: string } {
+    redeem(code: string, appId: string): { openid: string; unionid?: string; sessionKey: string } | { errcode: number; errmsg: string } {
         const issued = this.codes.get(code);
         if (!issued || issued.appId !== appId || this.clock.now() - issued.issuedAt > codeTtlMs) {
             return { errcode: 40029, errmsg: 'invalid code' };
@@ -47,7 +49,7 @@ export class LoginCodes {
 
         const sessionKey = this.sessionKeys.get(issued.openid) ?? Ids.sessionKey();
         this.sessionKeys.set(issued.openid, sessionKey);
-        return { openid: issued.openid, sessionKey };
+        return { openid: issued.openid, unionid: issued.unionid, sessionKey };
     }
 }
 
@@ -115,7 +117,7 @@ export const loginRoutes: Plugin<LoginRoutesContext> = {
                     return error(h, session.errcode, session.errmsg);
                 }
 
-                return reply(h, { session_key: session.sessionKey, openid: session.openid });
+                return reply(h, { session_key: session.sessionKey, openid: session.openid, ...(session.unionid ? { unionid: session.unionid } : {}) });
             }
         });
 
@@ -135,14 +137,15 @@ export const loginRoutes: Plugin<LoginRoutesContext> = {
                 validate: {
                     payload: Joi.object({
                         openid: Joi.string().max(128),
+                        unionid: Joi.string().max(128).description('answered by jscode2session as for a mini-program bound to an Open Platform account'),
                         blocked: Joi.boolean().description('the code is refused with 40226 (risky user)')
                     }).allow(null)
                 }
             },
             handler: (request) => {
-                const payload = (request.payload ?? {}) as { openid?: string; blocked?: boolean };
+                const payload = (request.payload ?? {}) as { openid?: string; unionid?: string; blocked?: boolean };
                 const openid = payload.openid ?? Ids.openid();
-                return { code: codes.issue(options.appId, openid, payload.blocked), openid };
+                return { code: codes.issue(options.appId, openid, payload.blocked, payload.unionid), openid };
             }
         });
     }
