@@ -195,7 +195,7 @@ describe('the standalone WeChat simulator: jscode2session', () => {
             await arm({ kind: 'http500' });
             const response = await fetch(`${base}/sns/jscode2session?${new URLSearchParams(valid('x'))}`);
             expect(response.status).to.equal(502);
-            expect(response.headers.get('content-type')).to.startWith('text/html');
+            expect(response.headers.get('content-type') ?? '').to.startWith('text/html');
         });
 
         it('holds the answer for a timeout', async () => {
