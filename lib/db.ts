@@ -39,6 +39,7 @@ export function createSequelize(url: string, options: { logging?: boolean; poolM
             retry: { max: 0 }
         });
         waitWhenBusy(sequelize);
+        serialiseWrites(sequelize);
         return sequelize;
     }
 
@@ -65,6 +66,38 @@ function waitWhenBusy(sequelize: Sequelize): void {
         }
 
         return connection;
+    };
+}
+
+/**
+ * SQLite has one writer at a time, and node-sqlite3 waits for a busy database on a libuv worker thread: with more
+ * waiting writers than worker threads (4), the writer holding the lock gets no thread to COMMIT on, and all of
+ * them fail after the busy timeout. So writes of this process queue here instead, one after another: every
+ * managed transaction, and every statement outside a transaction that is not a SELECT. (Readers are not queued:
+ * in WAL mode they never wait.) Only managed transactions (with a callback) are supported on SQLite.
+ */
+function serialiseWrites(sequelize: Sequelize): void {
+    let tail: Promise<unknown> = Promise.resolve();
+    const queued = <T>(work: () => Promise<T>): Promise<T> => {
+        const result = tail.then(work, work);
+        tail = result.catch(() => undefined);
+        return result;
+    };
+
+    const transaction = sequelize.transaction.bind(sequelize) as (...args: any[]) => Promise<unknown>;
+    (sequelize as any).transaction = (...args: any[]) => {
+        if (typeof args[args.length - 1] !== 'function') {
+            throw new Error('On SQLite, wxshop only uses managed transactions: pass a callback to sequelize.transaction()');
+        }
+
+        return queued(() => transaction(...args));
+    };
+
+    const query = sequelize.query.bind(sequelize) as (...args: any[]) => Promise<unknown>;
+    (sequelize as any).query = (sql: string | { query: string }, options?: { transaction?: unknown; type?: string }) => {
+        const text = typeof sql === 'string' ? sql : sql.query;
+        const read = options?.type === 'SELECT' || /^\s*(SELECT|PRAGMA)\b/i.test(text);
+        return options?.transaction || read ? query(sql, options) : queued(() => query(sql, options));
     };
 }
 

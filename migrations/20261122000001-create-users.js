@@ -6,8 +6,8 @@ module.exports = {
             id: { type: Sequelize.INTEGER, primaryKey: true, autoIncrement: true },
             openid: { type: Sequelize.STRING(128), allowNull: false, unique: true },
             unionid: { type: Sequelize.STRING(128), allowNull: true },
-            created_at: { type: Sequelize.DATE, allowNull: false },
-            updated_at: { type: Sequelize.DATE, allowNull: false }
+            created_at: { type: Sequelize.DATE(3), allowNull: false },
+            updated_at: { type: Sequelize.DATE(3), allowNull: false }
         });
     },
 

@@ -7,8 +7,8 @@ module.exports = {
             name: { type: Sequelize.STRING(64), allowNull: false },
             description: { type: Sequelize.STRING(512), allowNull: false, defaultValue: '' },
             logo_url: { type: Sequelize.STRING(512), allowNull: true },
-            created_at: { type: Sequelize.DATE, allowNull: false },
-            updated_at: { type: Sequelize.DATE, allowNull: false }
+            created_at: { type: Sequelize.DATE(3), allowNull: false },
+            updated_at: { type: Sequelize.DATE(3), allowNull: false }
         });
 
         await queryInterface.createTable('goods', {
@@ -23,8 +23,8 @@ module.exports = {
             thumb_url: { type: Sequelize.STRING(512), allowNull: true },
             price: { type: Sequelize.INTEGER, allowNull: false, comment: 'fen' },
             stock: { type: Sequelize.INTEGER, allowNull: false, defaultValue: 0 },
-            created_at: { type: Sequelize.DATE, allowNull: false },
-            updated_at: { type: Sequelize.DATE, allowNull: false }
+            created_at: { type: Sequelize.DATE(3), allowNull: false },
+            updated_at: { type: Sequelize.DATE(3), allowNull: false }
         });
 
         await queryInterface.addIndex('goods', ['shop_id', 'id'], { name: 'goods_shop_id_id' });

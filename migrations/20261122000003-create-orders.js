@@ -8,22 +8,22 @@ module.exports = {
             out_trade_no: { type: Sequelize.STRING(32), allowNull: false, unique: true },
             status: { type: Sequelize.STRING(16), allowNull: false },
             total_fee: { type: Sequelize.INTEGER, allowNull: false, comment: 'fen' },
-            expires_at: { type: Sequelize.DATE, allowNull: false },
+            expires_at: { type: Sequelize.DATE(3), allowNull: false },
             trade_type: { type: Sequelize.STRING(16), allowNull: true },
             prepay_id: { type: Sequelize.STRING(64), allowNull: true },
             code_url: { type: Sequelize.STRING(128), allowNull: true },
-            prepay_expires_at: { type: Sequelize.DATE, allowNull: true },
+            prepay_expires_at: { type: Sequelize.DATE(3), allowNull: true },
             transaction_id: { type: Sequelize.STRING(32), allowNull: true, unique: true },
-            paid_at: { type: Sequelize.DATE, allowNull: true },
+            paid_at: { type: Sequelize.DATE(3), allowNull: true },
             payer_openid: { type: Sequelize.STRING(128), allowNull: true },
-            closed_at: { type: Sequelize.DATE, allowNull: true },
+            closed_at: { type: Sequelize.DATE(3), allowNull: true },
             refund_required: { type: Sequelize.BOOLEAN, allowNull: false, defaultValue: false },
-            queried_at: { type: Sequelize.DATE, allowNull: true },
-            next_reconcile_at: { type: Sequelize.DATE, allowNull: true },
+            queried_at: { type: Sequelize.DATE(3), allowNull: true },
+            next_reconcile_at: { type: Sequelize.DATE(3), allowNull: true },
             reconcile_attempts: { type: Sequelize.INTEGER, allowNull: false, defaultValue: 0 },
-            claimed_until: { type: Sequelize.DATE, allowNull: true },
-            created_at: { type: Sequelize.DATE, allowNull: false },
-            updated_at: { type: Sequelize.DATE, allowNull: false }
+            claimed_until: { type: Sequelize.DATE(3), allowNull: true },
+            created_at: { type: Sequelize.DATE(3), allowNull: false },
+            updated_at: { type: Sequelize.DATE(3), allowNull: false }
         });
         await queryInterface.addIndex('orders', ['user_id', 'id'], { name: 'orders_user_id_id' });
         await queryInterface.addIndex('orders', ['status', 'expires_at'], { name: 'orders_status_expires_at' });
@@ -45,7 +45,7 @@ module.exports = {
             key: { type: Sequelize.STRING(128), allowNull: false },
             request_hash: { type: Sequelize.STRING(64), allowNull: false },
             order_id: { type: Sequelize.INTEGER, allowNull: false, references: { model: 'orders', key: 'id' }, onDelete: 'CASCADE' },
-            created_at: { type: Sequelize.DATE, allowNull: false }
+            created_at: { type: Sequelize.DATE(3), allowNull: false }
         });
         await queryInterface.addIndex('idempotency_keys', ['user_id', 'key'], { name: 'idempotency_keys_user_id_key', unique: true });
         await queryInterface.addIndex('idempotency_keys', ['created_at'], { name: 'idempotency_keys_created_at' });
@@ -57,11 +57,11 @@ module.exports = {
             transaction_id: { type: Sequelize.STRING(32), allowNull: false, unique: true },
             total_fee: { type: Sequelize.INTEGER, allowNull: false, comment: 'fen' },
             payer_openid: { type: Sequelize.STRING(128), allowNull: true },
-            paid_at: { type: Sequelize.DATE, allowNull: false },
+            paid_at: { type: Sequelize.DATE(3), allowNull: false },
             source: { type: Sequelize.STRING(16), allowNull: false, comment: 'notify | query' },
             outcome: { type: Sequelize.STRING(24), allowNull: false, comment: 'applied | refund_required' },
             raw: { type: Sequelize.TEXT, allowNull: false },
-            created_at: { type: Sequelize.DATE, allowNull: false }
+            created_at: { type: Sequelize.DATE(3), allowNull: false }
         });
     },
 

@@ -105,7 +105,7 @@ export interface Models {
 }
 
 const id = { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true };
-const timestamps = { createdAt: DataTypes.DATE, updatedAt: DataTypes.DATE };
+const timestamps = { createdAt: DataTypes.DATE(3), updatedAt: DataTypes.DATE(3) };
 
 export function initModels(sequelize: Sequelize): Models {
     User.init({
@@ -137,20 +137,20 @@ export function initModels(sequelize: Sequelize): Models {
         outTradeNo: { type: DataTypes.STRING(32), allowNull: false, unique: true },
         status: { type: DataTypes.STRING(16), allowNull: false },
         totalFee: { type: DataTypes.INTEGER, allowNull: false },
-        expiresAt: { type: DataTypes.DATE, allowNull: false },
+        expiresAt: { type: DataTypes.DATE(3), allowNull: false },
         tradeType: { type: DataTypes.STRING(16), allowNull: true },
         prepayId: { type: DataTypes.STRING(64), allowNull: true },
         codeUrl: { type: DataTypes.STRING(128), allowNull: true },
-        prepayExpiresAt: { type: DataTypes.DATE, allowNull: true },
+        prepayExpiresAt: { type: DataTypes.DATE(3), allowNull: true },
         transactionId: { type: DataTypes.STRING(32), allowNull: true, unique: true },
-        paidAt: { type: DataTypes.DATE, allowNull: true },
+        paidAt: { type: DataTypes.DATE(3), allowNull: true },
         payerOpenid: { type: DataTypes.STRING(128), allowNull: true },
-        closedAt: { type: DataTypes.DATE, allowNull: true },
+        closedAt: { type: DataTypes.DATE(3), allowNull: true },
         refundRequired: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
-        queriedAt: { type: DataTypes.DATE, allowNull: true },
-        nextReconcileAt: { type: DataTypes.DATE, allowNull: true },
+        queriedAt: { type: DataTypes.DATE(3), allowNull: true },
+        nextReconcileAt: { type: DataTypes.DATE(3), allowNull: true },
         reconcileAttempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
-        claimedUntil: { type: DataTypes.DATE, allowNull: true },
+        claimedUntil: { type: DataTypes.DATE(3), allowNull: true },
         ...timestamps
     }, { sequelize, tableName: 'orders' });
 
@@ -167,7 +167,7 @@ export function initModels(sequelize: Sequelize): Models {
         key: { type: DataTypes.STRING(128), allowNull: false },
         requestHash: { type: DataTypes.STRING(64), allowNull: false },
         orderId: { type: DataTypes.INTEGER, allowNull: false },
-        createdAt: DataTypes.DATE
+        createdAt: DataTypes.DATE(3)
     }, { sequelize, tableName: 'idempotency_keys', updatedAt: false });
 
     Payment.init({
@@ -176,11 +176,11 @@ export function initModels(sequelize: Sequelize): Models {
         transactionId: { type: DataTypes.STRING(32), allowNull: false, unique: true },
         totalFee: { type: DataTypes.INTEGER, allowNull: false },
         payerOpenid: { type: DataTypes.STRING(128), allowNull: true },
-        paidAt: { type: DataTypes.DATE, allowNull: false },
+        paidAt: { type: DataTypes.DATE(3), allowNull: false },
         source: { type: DataTypes.STRING(16), allowNull: false },
         outcome: { type: DataTypes.STRING(24), allowNull: false },
         raw: { type: DataTypes.TEXT, allowNull: false },
-        createdAt: DataTypes.DATE
+        createdAt: DataTypes.DATE(3)
     }, { sequelize, tableName: 'payments', updatedAt: false });
 
     Shop.hasMany(Goods, { foreignKey: 'shopId', as: 'goods' });
