@@ -3,10 +3,17 @@ import * as Joi from 'joi';
 
 import { SimClock } from './clock';
 import { FaultBook } from './faults';
+import { hookRoutes } from './hooks';
 import { LoginCodes, loginRoutes } from './login';
-import type { SandboxOptions } from './options';
+import { Notifier } from './notifier';
+import { initialSettings, SandboxOptions, SandboxSettings } from './options';
+import { payV2Routes } from './pay-v2';
+import { phoneRoutes } from './phone';
+import { Trades } from './trades';
+import { Waits } from './waits';
 
-export type { SandboxOptions } from './options';
+export type { SandboxOptions, SandboxSettings } from './options';
+export type { Delivery, NotifyFault } from './notifier';
 
 /**
  * The offline WeChat: api.weixin.qq.com and api.mch.weixin.qq.com as a hapi plugin, with test hooks under
@@ -15,56 +22,44 @@ export type { SandboxOptions } from './options';
 export class Sandbox {
     readonly clock = new SimClock();
     readonly faults = new FaultBook();
+    readonly waits = new Waits();
     readonly codes = new LoginCodes(this.clock);
+    readonly trades = new Trades(this.clock);
+    readonly settings: SandboxSettings;
+    readonly notifier: Notifier;
     readonly plugin: Plugin<void>;
 
     constructor(readonly options: SandboxOptions) {
+        this.settings = initialSettings(options);
+        this.notifier = new Notifier({ options, settings: this.settings, clock: this.clock, waits: this.waits });
+        const context = {
+            options,
+            settings: this.settings,
+            clock: this.clock,
+            faults: this.faults,
+            waits: this.waits,
+            codes: this.codes,
+            trades: this.trades,
+            notifier: this.notifier
+        };
         this.plugin = {
             name: 'wxshop-sandbox',
             register: async (server) => {
                 server.validator(Joi);
-                await server.register({ plugin: loginRoutes, options: { options, codes: this.codes, faults: this.faults } });
-                this.registerHooks(server);
+                // Notification retries and held requests must neither outlive the server nor delay its stop.
+                server.ext('onPreStop', () => this.stop());
+                await server.register([
+                    { plugin: loginRoutes, options: context },
+                    { plugin: payV2Routes, options: context },
+                    { plugin: phoneRoutes, options: context },
+                    { plugin: hookRoutes, options: context }
+                ]);
             }
         };
     }
 
-    private registerHooks(server: Parameters<Plugin<void>['register']>[0]): void {
-        server.route({
-            method: 'POST',
-            path: '/__sim/faults',
-            options: {
-                description: 'Make the next call(s) of an endpoint fail',
-                tags: ['sandbox'],
-                validate: {
-                    payload: Joi.object({
-                        endpoint: Joi.string().required().example('jscode2session'),
-                        kind: Joi.string().valid('errcode', 'http500', 'timeout', 'badsign').required(),
-                        code: Joi.alternatives(Joi.string(), Joi.number()),
-                        delayMs: Joi.number().integer().min(0).max(120_000),
-                        times: Joi.number().integer().min(1).max(1000).default(1)
-                    })
-                }
-            },
-            handler: (request, h) => {
-                const { endpoint, times, ...fault } = request.payload as any;
-                this.faults.arm(endpoint, fault, times);
-                return h.response().code(204);
-            }
-        });
-
-        server.route({
-            method: 'POST',
-            path: '/__sim/clock',
-            options: {
-                description: "Move the simulator's clock forward",
-                tags: ['sandbox'],
-                validate: { payload: Joi.object({ advanceMs: Joi.number().integer().min(0).required() }) }
-            },
-            handler: (request) => {
-                this.clock.advance((request.payload as { advanceMs: number }).advanceMs);
-                return { now: new Date(this.clock.now()).toISOString() };
-            }
-        });
+    /** Cancels every pending notification attempt, retry timer and held request. */
+    stop(): void {
+        this.waits.cancelAll();
     }
 }

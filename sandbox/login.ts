@@ -4,7 +4,8 @@ import * as Joi from 'joi';
 import type { SimClock } from './clock';
 import type { FaultBook } from './faults';
 import * as Ids from './ids';
-import type { SandboxOptions } from './options';
+import type { SandboxOptions, SandboxSettings } from './options';
+import type { Waits } from './waits';
 
 const codeTtlMs = 5 * 60_000;
 
@@ -55,16 +56,18 @@ export class LoginCodes {
 
 export interface LoginRoutesContext {
     options: SandboxOptions;
+    settings: SandboxSettings;
     codes: LoginCodes;
     faults: FaultBook;
+    waits: Waits;
 }
 
 export const loginRoutes: Plugin<LoginRoutesContext> = {
     name: 'wxshop-sandbox-login',
-    register(server, { options, codes, faults }) {
+    register(server, { options, settings, codes, faults, waits }) {
         const reply = (h: ResponseToolkit, body: object) => {
             const response = h.response(JSON.stringify(body));
-            return options.plainTextJson === false ? response.type('application/json') : response.type('text/plain');
+            return settings.plainTextJson ? response.type('text/plain') : response.type('application/json');
         };
 
         const error = (h: ResponseToolkit, errcode: number, errmsg: string) => reply(h, { errcode, errmsg: `${errmsg}, rid: ${Ids.rid()}` });
@@ -77,7 +80,7 @@ export const loginRoutes: Plugin<LoginRoutesContext> = {
                 const query = request.query as Record<string, string | undefined>;
                 const fault = faults.take('jscode2session');
                 if (fault?.kind === 'timeout') {
-                    await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 10_000));
+                    await waits.sleep(fault.delayMs ?? 10_000);
                 }
 
                 if (fault?.kind === 'http500') {

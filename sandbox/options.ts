@@ -19,4 +19,21 @@ export interface SandboxOptions extends SandboxCredentials {
     defaultSignType?: SignType;
     /** Timeout for one notification delivery (default 5000 ms, as WeChat). */
     notifyTimeoutMs?: number;
+    /** closeorder is refused this many minutes after unifiedorder (reference §2.6); 0, the default, is off. */
+    closeGuardMinutes?: number;
+}
+
+/** The knobs `POST /__sim/settings` can turn while the simulator runs. */
+export interface SandboxSettings {
+    plainTextJson: boolean;
+    msPerScheduleSecond: number;
+    closeGuardMinutes: number;
+}
+
+export function initialSettings(options: SandboxOptions): SandboxSettings {
+    return {
+        plainTextJson: options.plainTextJson ?? true,
+        msPerScheduleSecond: options.msPerScheduleSecond ?? 1000,
+        closeGuardMinutes: options.closeGuardMinutes ?? 0
+    };
 }
