@@ -20,6 +20,12 @@ import { paymentRoutes } from './routes/payments';
 import { shopRoutes } from './routes/shops';
 import { userRoutes } from './routes/users';
 
+declare module '@hapi/hapi' {
+    interface ServerApplicationState {
+        context: AppContext;
+    }
+}
+
 const version: string = require('./package.json').version;
 
 /**
@@ -68,6 +74,7 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
         notifyUrl: () => config.pay.notifyUrl ?? `${server.info.uri}/orders/pay/notify`
     };
 
+    server.app.context = context;
     await server.register({ plugin: loggingPlugin, options: { level: config.logLevel } });
     await server.register(errorsPlugin);
     await server.register({ plugin: authPlugin, options: { jwt: config.jwt, models } });

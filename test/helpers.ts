@@ -141,3 +141,36 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
         await sleep(25);
     }
 }
+
+/** A new user with an unpaid order of `count` units of a fresh goods item priced `price` fen. */
+export async function unpaidOrder(app: TestApp, options: { price?: number; count?: number; stock?: number; openid?: string } = {}) {
+    const { goodsIds: [goodsId] } = await createShop([{ price: options.price ?? 1990, stock: options.stock ?? 10 }]);
+    const user = await login(app, options.openid);
+    const res = await json(app.server, { method: 'POST', url: '/orders', headers: user.auth, payload: { goodsList: [{ goodsId, count: options.count ?? 1 }] } });
+    if (res.statusCode !== 201) {
+        throw new Error(`order failed: ${res.statusCode} ${JSON.stringify(res.body)}`);
+    }
+
+    return { user, goodsId, order: res.body };
+}
+
+export function pay(app: TestApp, user: { auth: { authorization: string } }, orderId: number, tradeType?: 'JSAPI' | 'NATIVE') {
+    return json(app.server, { method: 'POST', url: `/orders/${orderId}/pay`, headers: user.auth, payload: tradeType ? { tradeType } : undefined });
+}
+
+export function getOrder(app: TestApp, user: { auth: { authorization: string } }, orderId: number, sync = false) {
+    return json(app.server, { method: 'GET', url: `/orders/${orderId}${sync ? '?sync=true' : ''}`, headers: user.auth });
+}
+
+/** A simulator hook (`/__sim/...`), through the app's own /sandbox mount. */
+export function sim(app: TestApp, path: string, payload?: object, method = 'POST') {
+    return json(app.server, { method, url: `/sandbox/__sim/${path}`, payload });
+}
+
+/** Waits until the order has the status, as the mini-program would see it. */
+export function eventuallyStatus(app: TestApp, user: { auth: { authorization: string } }, orderId: number, status: string, timeoutMs = 3000) {
+    return eventually(async () => {
+        const res = await getOrder(app, user, orderId);
+        return res.body.status === status && res.body;
+    }, `order ${orderId} to be ${status}`, timeoutMs);
+}
