@@ -2,6 +2,7 @@ import type { Plugin } from '@hapi/hapi';
 import * as Joi from 'joi';
 
 import type { AppContext } from '../lib/context';
+import * as Schemas from './schemas';
 
 export const healthRoutes: Plugin<AppContext> = {
     name: 'wxshop-routes-health',
@@ -23,7 +24,7 @@ export const healthRoutes: Plugin<AppContext> = {
             options: {
                 tags: ['api', 'health'],
                 description: 'Readiness: the database answers (503 when it does not)',
-                response: { status: { 200: Joi.object({ status: Joi.string().valid('ready') }).label('Ready') } }
+                response: { status: { 200: Joi.object({ status: Joi.string().valid('ready') }).label('Ready'), ...Schemas.errors(503) } }
             },
             handler: async (request, h) => {
                 try {

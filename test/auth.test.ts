@@ -2,10 +2,12 @@ import * as Crypto from 'crypto';
 
 import * as Code from '@hapi/code';
 import * as Lab from '@hapi/lab';
+import * as Joi from 'joi';
 import * as Jwt from 'jsonwebtoken';
 import { QueryTypes } from 'sequelize';
 
 import { issueToken } from '../lib/auth/tokens';
+import * as Schemas from '../routes/schemas';
 import { json, login, openDatabase, startApp, TestApp } from './helpers';
 
 const { expect } = Code;
@@ -24,6 +26,16 @@ describe('JWT authentication', () => {
         app = await startApp({ RATE_LIMIT_LOGIN: '100000' });
         // A test-only route behind the jwt strategy: it echoes the credentials the strategy built.
         app.server.route({ method: 'GET', path: '/__test/me', options: { auth: 'jwt' }, handler: (request) => request.auth.credentials });
+        // The same behind response validation, as the app's own routes are: a 401 must survive it.
+        app.server.route({
+            method: 'GET',
+            path: '/__test/me/checked',
+            options: {
+                auth: 'jwt',
+                response: { status: { 200: Joi.object({ userId: Joi.number().integer(), openid: Joi.string() }), ...Schemas.errors(401) } }
+            },
+            handler: (request) => request.auth.credentials
+        });
         user = await login(app);
     });
 
@@ -163,6 +175,31 @@ describe('JWT authentication', () => {
         expect(accessToken.statusCode).to.equal(401);
         const cookie = await me({ cookie: `token=${user.token}` });
         expect(cookie.statusCode).to.equal(401);
+    });
+
+    it('answers 401, never a 500, for bad tokens on every route behind the jwt strategy', async () => {
+        const { privateKey } = Crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+        const now = Math.floor(Date.now() / 1000);
+        const bad: Record<string, string | undefined> = {
+            'no token': undefined,
+            'garbage': 'Bearer nonsense',
+            'three garbage parts': 'Bearer x.y.z',
+            'other secret': `Bearer ${sign(claims(), Crypto.randomBytes(32).toString('hex'))}`,
+            'alg none': `Bearer ${base64url({ alg: 'none', typ: 'JWT' })}.${base64url(claims())}.`,
+            'RS256': `Bearer ${sign(claims(), privateKey, 'RS256')}`,
+            'expired': `Bearer ${sign(claims({ iat: now - 7300, exp: now - 100 }))}`,
+            'wrong audience': `Bearer ${sign(claims({ aud: 'other' }))}`
+        };
+        const routes = app.server.table().filter((route) => ((route.settings.auth as any)?.strategies ?? []).includes('jwt'));
+        expect(routes.map((route) => route.path)).to.include(['/__test/me', '/__test/me/checked']);
+        for (const route of routes) {
+            const url = route.path.replace(/\{\w+\}/g, '1');
+            for (const [why, authorization] of Object.entries(bad)) {
+                const res = await json(app.server, { method: route.method, url, headers: authorization ? { authorization } : {}, payload: route.method === 'get' ? undefined : {} });
+                expect(res.statusCode, `${route.method.toUpperCase()} ${route.path}: ${why}: ${JSON.stringify(res.body)}`).to.equal(401);
+                expect(res.body.error).to.equal('Unauthorized');
+            }
+        }
     });
 
     it('leaves public routes public, and a bad token there does not matter', async () => {
