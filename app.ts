@@ -12,6 +12,7 @@ import { authPlugin } from './plugins/auth';
 import { docsPlugin } from './plugins/docs';
 import { errorsPlugin, failAction } from './plugins/errors';
 import { loggingPlugin } from './plugins/logging';
+import { rateLimitPlugin } from './plugins/rate-limit';
 import { sandboxPlugin, sandboxPrefix } from './plugins/sandbox';
 import { goodsRoutes } from './routes/goods';
 import { healthRoutes } from './routes/health';
@@ -78,6 +79,7 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
     await server.register({ plugin: loggingPlugin, options: { level: config.logLevel } });
     await server.register(errorsPlugin);
     await server.register({ plugin: authPlugin, options: { jwt: config.jwt, models } });
+    await server.register({ plugin: rateLimitPlugin, options: { config } });
     await server.register({ plugin: docsPlugin, options: { version } });
 
     if (config.sandbox) {

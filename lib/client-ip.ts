@@ -5,7 +5,7 @@ import type { Request } from '@hapi/hapi';
  * configured trusted proxy, and then the right-most address not itself a trusted proxy is taken.
  */
 export function clientIp(request: Request, trustedProxies: string[]): string {
-    const peer = normalise(request.info.remoteAddress);
+    const peer = peerAddress(request);
     const forwarded = request.headers['x-forwarded-for'];
     if (!trustedProxies.includes(peer) || typeof forwarded !== 'string') {
         return peer;
@@ -19,6 +19,11 @@ export function clientIp(request: Request, trustedProxies: string[]): string {
     }
 
     return peer;
+}
+
+/** The address of the connection's other end, IPv4-mapped IPv6 written as plain IPv4. */
+export function peerAddress(request: Request): string {
+    return normalise(request.info.remoteAddress);
 }
 
 function normalise(address: string): string {

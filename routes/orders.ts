@@ -11,6 +11,7 @@ import { claimQuery, syncWithWechat } from '../lib/orders/sync';
 import { orderView } from '../lib/orders/view';
 import { orderStatuses, Order, OrderItem } from '../models';
 import { PayError } from '../lib/wechatpay/client';
+import { rateLimited } from '../plugins/rate-limit';
 import * as Schemas from './schemas';
 
 const orderItemSchema = Joi.object({
@@ -91,6 +92,7 @@ export const orderRoutes: Plugin<AppContext> = {
                 auth: 'jwt',
                 tags: ['api', 'orders'],
                 description: 'Place an order',
+                plugins: rateLimited(config.rateLimit.ordersPerMinute),
                 notes: 'Prices, totals and status come from the server. Stock is taken at once and given back if the order is ' +
                     'cancelled or expires unpaid. With an Idempotency-Key header a retry returns the same order (kept 24 hours).',
                 validate: {

@@ -6,6 +6,7 @@ import { issueToken } from '../lib/auth/tokens';
 import type { AppContext } from '../lib/context';
 import { LoginFailure, WechatLoginError } from '../lib/wechat/login';
 import { upsertUser } from '../lib/users';
+import { rateLimited } from '../plugins/rate-limit';
 import * as Schemas from './schemas';
 
 const statusOf: Record<LoginFailure, (message: string) => Boom.Boom> = {
@@ -35,6 +36,7 @@ export const userRoutes: Plugin<AppContext> = {
                 description: 'Log in with a wx.login() code',
                 notes: 'Exchanges the code at WeChat (jscode2session) for the openid, creates the user on first login and returns a JWT. ' +
                     'A code works once and for 5 minutes.',
+                plugins: rateLimited(context.config.rateLimit.loginPerMinute),
                 validate: {
                     payload: Joi.object({
                         code: Joi.string().trim().min(1).max(128).required().description('the code from wx.login()').example('0a3Xyz000abcDEF1abcdef0000aBcDeFg')

@@ -39,6 +39,8 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
         JWT_SECRET: Crypto.randomBytes(32).toString('hex'),
         WECHAT_TIMEOUT_MS: '1000',
         WECHATPAY_TIMEOUT_MS: '1000',
+        RATE_LIMIT_LOGIN: '1000000',
+        RATE_LIMIT_ORDERS: '1000000',
         DATA_DIR: Fs.mkdtempSync(Path.join(Os.tmpdir(), 'wxshop-test-')),
         ...overrides
     };
