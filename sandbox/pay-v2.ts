@@ -34,8 +34,8 @@ const maxBytes: Record<string, number> = {
 
 const outTradeNoPattern = /^[0-9A-Za-z_\-|*]{6,32}$/;
 
-/** The shortest time_expire WeChat accepts on a new order (newer docs: more than 1 minute). */
-const minExpiryMs = 60_000;
+/** A re-entry may change only these; any other field added, dropped or changed is 201 (community reports). */
+const reentryFree = new Set(['nonce_str', 'sign', 'spbill_create_ip']);
 
 export const payV2Routes: Plugin<PayV2Context> = {
     name: 'wxshop-sandbox-pay-v2',
@@ -67,8 +67,10 @@ function unifiedOrder({ clock, trades }: PayV2Context, { fields, signType }: V2R
         trade = existing;
     }
     else {
-        if (timeExpire !== undefined && timeExpire - clock.now() < minExpiryMs) {
-            throw new BusinessError('INVALID_REQUEST', 'time_expire时间过短，最短失效时间间隔必须大于1分钟');
+        // Only a time already past is refused: the docs' 1-minute minimum is a recommendation, and a UTC time sent as
+        // Beijing time (the classic bug, 8 hours early) is past anyway.
+        if (timeExpire !== undefined && timeExpire <= clock.now()) {
+            throw new BusinessError('INVALID_REQUEST', 'time_expire时间过短，失效时间必须晚于当前北京时间');
         }
 
         trade = trades.create({
@@ -158,10 +160,10 @@ function checkOrderFields(fields: Fields): TradeType {
     return tradeType;
 }
 
-/** What a re-entry must repeat: every non-empty field but the per-call nonce_str and sign. */
+/** What a re-entry must repeat: every non-empty field but the per-call ones. */
 function fingerprint(fields: Fields): string {
     return JSON.stringify(Object.keys(fields)
-        .filter((name) => name !== 'nonce_str' && name !== 'sign' && fields[name] !== '')
+        .filter((name) => !reentryFree.has(name) && fields[name] !== '')
         .sort()
         .map((name) => [name, fields[name]]));
 }

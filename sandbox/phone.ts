@@ -102,7 +102,8 @@ function pay({ options, clock, trades, notifier }: PhoneContext, payload: PayReq
     }
 
     trades.pay(trade, payer);
-    // $lab:coverage:off$ (delivery catches its own errors; this only keeps a bug from becoming an unhandled rejection)
+    // Delivery catches its own errors; this only keeps a bug from becoming an unhandled rejection.
+    // $lab:coverage:off$
     notifier.notify(trade).catch(() => undefined);
     // $lab:coverage:on$
     return { transactionId: trade.transactionId!, outTradeNo: trade.outTradeNo };

@@ -32,7 +32,7 @@ export interface NewTrade {
     signType: SignType;
     /** Whether unifiedorder said sign_type explicitly. */
     signTypeGiven: boolean;
-    /** Every field of the first unifiedorder but nonce_str and sign: a re-entry must repeat them exactly. */
+    /** The fields of the first unifiedorder a re-entry must repeat exactly (all but nonce_str, sign, spbill_create_ip). */
     fingerprint: string;
     tradeType: TradeType;
     totalFee: number;

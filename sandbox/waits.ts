@@ -17,6 +17,11 @@ export class Waits {
         return this.epoch;
     }
 
+    /** How many sleeps and requests are outstanding (0 once stopped). */
+    get pending(): number {
+        return this.sleeps.size + this.requests.size;
+    }
+
     /** Resolves true after `ms`, or false as soon as `cancelAll()` runs. */
     sleep(ms: number): Promise<boolean> {
         return new Promise((resolve) => {
