@@ -229,7 +229,7 @@ export const orderRoutes: Plugin<AppContext> = {
                 description: 'Cancel an unpaid order',
                 notes: 'Closes the order at WeChat and here, and gives its stock back. Cancelling a closed order is a no-op. ' +
                     'If WeChat says it was paid meanwhile, the order becomes paid and the answer is 409.',
-                validate: { headers: Schemas.bearer, params: orderParams },
+                validate: { headers: Schemas.bearer, params: orderParams, payload: Joi.object({}).allow(null).label('CancelRequest') },
                 response: { status: { 200: orderSchema, ...Schemas.errors(400, 401, 404, 409, 502, 503) } }
             },
             handler: async (request) => {
