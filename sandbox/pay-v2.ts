@@ -7,7 +7,7 @@ import { formatBeijingCompact, parseBeijingCompact } from '../lib/wechatpay/time
 
 import type { SimClock } from './clock';
 import type { SandboxSettings } from './options';
-import { refusal, Trade, Trades, TradeType } from './trades';
+import { refusal, Trades, TradeType } from './trades';
 import { BusinessError, EnvelopeContext, Fields, v2Route, V2Request } from './v2-envelope';
 
 /** `/pay/unifiedorder`, `/pay/orderquery` and `/pay/closeorder` of WeChat Pay API v2 (reference §2.3, §2.5, §2.6). */
@@ -51,20 +51,16 @@ export const payV2Routes: Plugin<PayV2Context> = {
 function unifiedOrder({ clock, trades }: PayV2Context, { fields, signType }: V2Request): Params {
     const tradeType = checkOrderFields(fields);
     const timeExpire = fields.time_expire ? parseBeijingCompact(fields.time_expire)!.getTime() : undefined;
-    const existing = trades.find(fields.out_trade_no);
-    let trade: Trade;
-    if (existing) {
-        const refused = refusal(existing);
+    let trade = trades.find(fields.out_trade_no);
+    if (trade) {
+        const refused = refusal(trade);
         if (refused) {
             throw new BusinessError(refused.code, refused.des);
         }
 
-        if (existing.fingerprint !== fingerprint(fields)) {
+        if (trade.fingerprint !== fingerprint(fields)) {
             throw new BusinessError('INVALID_REQUEST', '201 商户订单号重复');
         }
-
-        trades.currentPrepay(existing);
-        trade = existing;
     }
     else {
         // Only a time already past is refused: the docs' 1-minute minimum is a recommendation, and a UTC time sent as
@@ -91,12 +87,8 @@ function unifiedOrder({ clock, trades }: PayV2Context, { fields, signType }: V2R
         });
     }
 
-    return {
-        device_info: trade.deviceInfo,
-        trade_type: trade.tradeType,
-        prepay_id: trade.prepay.id,
-        code_url: trade.prepay.codeUrl
-    };
+    const prepay = trades.currentPrepay(trade);
+    return { device_info: trade.deviceInfo, trade_type: trade.tradeType, prepay_id: prepay.id, code_url: prepay.codeUrl };
 }
 
 /** Checks the unifiedorder fields in the order WeChat reports them; answers the trade type. */
