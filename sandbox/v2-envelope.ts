@@ -62,6 +62,7 @@ export function v2Route(path: string, endpoint: string, context: EnvelopeContext
         }
 
         const answer = await respond(request.payload as Buffer, context.options, fault, handle);
+        // A timeout still does the work; only the answer is late, so the merchant must find out what happened.
         if (fault?.kind === 'timeout') {
             await context.waits.sleep(fault.delayMs ?? 10_000);
         }
