@@ -67,7 +67,7 @@ async function curlStory(base: string): Promise<{ token: string; userId: number;
     expect(goods.body.results[0]).to.include({ shopId: 1, name: '云南小粒咖啡豆 250g', price: 6800, stock: 120 });
     for (const item of goods.body.results) {
         expect(Number.isInteger(item.price) && item.price > 0).to.be.true();
-        expect(item.thumbUrl).to.startWith('https://');
+        expect(item.thumbUrl as string).to.startWith('https://');
     }
 
     const again = await curl(base, 'POST', '/users/login', { code: minted.body.code });
