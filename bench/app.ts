@@ -1,0 +1,97 @@
+import * as ChildProcess from 'child_process';
+import * as Fs from 'fs';
+import * as Path from 'path';
+
+import { testEnv } from '../test/helpers';
+import type { ControlMessage, ReadyMessage } from './server';
+
+export interface BenchApp {
+    /** The app's base URL, e.g. http://127.0.0.1:41234 */
+    base: string;
+    /** The bare hapi server's base URL (routes GET and POST /bare). */
+    bare: string;
+    env: Record<string, string | undefined>;
+    pid: number;
+    /** Runs `measure`, with a CPU profile of the app process written to <profileDir>/<name>.cpuprofile if asked for. */
+    profiled<T>(name: string, measure: () => Promise<T>): Promise<T>;
+    stop(): Promise<void>;
+}
+
+/**
+ * Forks bench/server.ts with credentials generated at random for this run (as the tests do), the simulator mounted,
+ * LOG_LEVEL=warn, no background jobs and rate limits out of the way (they would turn load into 429s).
+ */
+export async function startApp(databaseUrl: string, profileDir?: string): Promise<BenchApp> {
+    const env = testEnv({
+        DATABASE_URL: databaseUrl,
+        LOG_LEVEL: 'warn',
+        JOBS: 'false',
+        WECHAT_TIMEOUT_MS: '5000',
+        WECHATPAY_TIMEOUT_MS: '5000',
+        RATE_LIMIT_LOGIN: '1000000000',
+        RATE_LIMIT_ORDERS: '1000000000'
+    });
+
+    const child = ChildProcess.fork(Path.join(__dirname, 'server.ts'), [], {
+        execArgv: ['-r', 'ts-node/register/transpile-only'],
+        env: { ...process.env, NODE_ENV: 'test' },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+    });
+    const send = (message: ControlMessage) => child.send(message);
+    const reply = <T>(type: string, what: string, timeoutMs: number) => new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the app did not ${what} within ${timeoutMs / 1000} s`)), timeoutMs);
+        const onMessage = (message: { type: string }) => {
+            if (message.type === type) {
+                clearTimeout(timer);
+                child.off('message', onMessage);
+                resolve(message as T);
+            }
+        };
+        child.on('message', onMessage);
+        child.once('exit', (code) => {
+            clearTimeout(timer);
+            reject(new Error(`the app exited with code ${code}`));
+        });
+    });
+
+    const started = reply<ReadyMessage>('ready', 'start', 60_000);
+    send({ type: 'start', env });
+    const ready = await started;
+
+    return {
+        base: ready.app,
+        bare: ready.bare,
+        env,
+        pid: child.pid!,
+        async profiled(name, measure) {
+            if (!profileDir) {
+                return measure();
+            }
+
+            Fs.mkdirSync(profileDir, { recursive: true });
+            const profiling = reply('profiling', 'start profiling', 10_000);
+            send({ type: 'profile-start' });
+            await profiling;
+            try {
+                return await measure();
+            }
+            finally {
+                const written = reply('profiled', 'write its profile', 30_000);
+                send({ type: 'profile-stop', file: Path.resolve(profileDir, `${name}.cpuprofile`) });
+                await written;
+            }
+        },
+        stop: () => new Promise<void>((resolve) => {
+            if (child.exitCode !== null) {
+                return resolve();
+            }
+
+            const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+            child.once('exit', () => {
+                clearTimeout(timer);
+                resolve();
+            });
+            send({ type: 'stop' });
+        })
+    };
+}
