@@ -45,7 +45,7 @@ async function curl(base: string, method: string, path: string, body?: object, h
 }
 
 /** The "Done when" story of issue 2, with curl alone. */
-async function curlStory(base: string): Promise<{ token: string; userId: number; openid: string }> {
+async function curlStory(base: string): Promise<{ token: string; userId: number; openid: string; code: string }> {
     const minted = await curl(base, 'POST', '/sandbox/__sim/login-codes');
     expect(minted.status).to.equal(200);
     expect(minted.body.code).to.be.a.string();
@@ -74,7 +74,7 @@ async function curlStory(base: string): Promise<{ token: string; userId: number;
     expect(again.status).to.equal(401);
     expect(again.body.error).to.equal('Unauthorized');
 
-    return { token: login.body.token, userId: login.body.user.id, openid: minted.body.openid };
+    return { token: login.body.token, userId: login.body.user.id, openid: minted.body.openid, code: minted.body.code };
 }
 
 describe('demo mode', () => {
@@ -146,9 +146,9 @@ describe('demo mode', () => {
 
 describe('npm start on a fresh clone', () => {
 
-    it('starts the demo, tells where Swagger and the sandbox are, serves the curl story, and stops on SIGTERM', async () => {
+    it('starts the demo, tells where Swagger and the sandbox are, serves the curl story, logs without secrets, and stops on SIGTERM', async () => {
         const dataDir = Fs.mkdtempSync(Path.join(Os.tmpdir(), 'wxshop-start-'));
-        const env: Record<string, string | undefined> = { ...process.env, ...demoEnv(dataDir), JOBS: undefined };
+        const env: Record<string, string | undefined> = { ...process.env, ...demoEnv(dataDir), JOBS: undefined, LOG_LEVEL: 'info' };
         for (const name of ['DATABASE_URL', 'JWT_SECRET', 'SANDBOX', 'WECHAT_APPID', 'WECHAT_SECRET', 'WECHATPAY_MCHID', 'WECHATPAY_KEY', 'WECHAT_API_BASE', 'WECHATPAY_API_BASE']) {
             delete env[name];
         }
@@ -163,9 +163,9 @@ describe('npm start on a fresh clone', () => {
 
         try {
             const base = await new Promise<string>((resolve, reject) => {
-                const timer = setTimeout(() => reject(new Error(`no "listening" line in 20 s:\n${stdout}\n${stderr}`)), 20_000);
+                const timer = setTimeout(() => reject(new Error(`no "listening" line in 45 s:\n${stdout}\n${stderr}`)), 45_000);
                 const check = () => {
-                    const match = /listening on (http:\/\/\S+)/.exec(stdout);
+                    const match = /listening on (http:\/\/[^\s"]+)/.exec(stdout);
                     if (match && stdout.includes('demo mode')) {
                         clearTimeout(timer);
                         resolve(match[1]);
@@ -184,13 +184,28 @@ describe('npm start on a fresh clone', () => {
                 expect(stdout + stderr).to.not.contain(value);
             }
 
-            await curlStory(base);
+            const story = await curlStory(base);
+            await new Promise((resolve) => setTimeout(resolve, 200));
+
+            // hapi-pino: one JSON line per request, with its request id; no login code or token anywhere.
+            const lines = stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+            const logins = lines.filter((line) => /post \/users\/login (200|401)/.test(line.msg ?? ''));
+            expect(logins).to.have.length(2);
+            for (const line of logins) {
+                expect(line.reqId).to.be.a.string();
+            }
+
+            expect(new Set(logins.map((line) => line.reqId)).size).to.equal(2);
+            expect(stdout + stderr).to.not.contain(story.code);
+            expect(stdout + stderr).to.not.contain(story.token);
+            expect(stdout + stderr).to.not.contain(story.token.split('.')[2]);
         }
         finally {
             child.kill('SIGTERM');
         }
 
         expect(await exited).to.equal(0);
+        expect(stdout).to.contain('SIGTERM: draining in-flight requests');
     });
 
     it('refuses to start in production without secrets, saying what is missing', () => {
@@ -199,7 +214,7 @@ describe('npm start on a fresh clone', () => {
             delete env[name];
         }
 
-        const run = ChildProcess.spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'app.ts'], { cwd: root, env, encoding: 'utf8', timeout: 20_000 });
+        const run = ChildProcess.spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'app.ts'], { cwd: root, env, encoding: 'utf8', timeout: 45_000 });
         expect(run.status).to.equal(1);
         expect(run.stderr).to.contain('Invalid configuration');
         expect(run.stderr).to.contain('JWT_SECRET is required with NODE_ENV=production');
