@@ -264,7 +264,7 @@ describe('process faults', () => {
                 'SELECT order_id, transaction_id, source FROM payments WHERE order_id IN (:ids)', { ids: orders.map((order) => order.id) });
             expect(payments.length).to.equal(paying.length);
             for (const payment of payments) {
-                expect(payment.transaction_id).to.equal(transactionOf.get(Number(payment.order_id)));
+                expect(payment.transaction_id).to.equal(transactionOf.get(Number(payment.order_id))!);
             }
 
             // Exactly the payments the kill left unapplied were found by the reconciler; the others came by notify.
@@ -312,7 +312,7 @@ describe('process faults', () => {
 
             const res = await paying;
             expect(res.status, res.error ?? res.body).to.equal(200);
-            expect(res.json.package).to.startWith('prepay_id=');
+            expect(String(res.json.package)).to.startWith('prepay_id=');
             expect(res.json.paySign).to.be.a.string();
             expect(Date.now() - signalled, 'the answer came after the signal, once WeChat answered').to.be.at.least(800);
 
