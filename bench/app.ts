@@ -56,7 +56,14 @@ export async function startApp(databaseUrl: string, profileDir?: string): Promis
 
     const started = reply<ReadyMessage>('ready', 'start', 60_000);
     send({ type: 'start', env });
-    const ready = await started;
+    let ready: ReadyMessage;
+    try {
+        ready = await started;
+    }
+    catch (err) {
+        child.kill('SIGKILL');
+        throw err;
+    }
 
     return {
         base: ready.app,

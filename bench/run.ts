@@ -41,12 +41,16 @@ async function main(): Promise<number> {
     log(`db ${options.db}, ${options.connections} connections, ${options.duration} s per run (+${options.warmup} s warm-up), scenarios: ${options.only.join(', ')}`);
 
     const database = await freshDatabase(options);
-    const app = await startApp(database.url, options.profileDir);
+    const app = await startApp(database.url, options.profileDir).catch((err) => {
+        database.cleanup();
+        throw err;
+    });
     const sequelize = createSequelize(database.url, { poolMax: 5 });
     initModels(sequelize);
     log(`app pid ${app.pid} at ${app.base}, bare hapi at ${app.bare}`);
 
     const results: ScenarioResult[] = [];
+    const failed: string[] = [];
     try {
         const context: BenchContext = {
             options,
@@ -56,8 +60,15 @@ async function main(): Promise<number> {
             log
         };
         for (const name of options.only) {
-            results.push(await scenarios[name](context));
-            log(`${name}: ${(results[results.length - 1].app.rps).toFixed(0)} req/s, ratio ${(verdictOf(results[results.length - 1]).ratio * 100).toFixed(1)}%`);
+            try {
+                const result = await scenarios[name](context);
+                results.push(result);
+                log(`${name}: ${result.app.rps.toFixed(0)} req/s, ratio ${(verdictOf(result).ratio * 100).toFixed(1)}%`);
+            }
+            catch (err) {
+                failed.push(name);
+                log(`${name} failed: ${(err as Error).stack}`);
+            }
         }
 
         console.log('');
@@ -78,7 +89,11 @@ async function main(): Promise<number> {
     }
 
     const invalid = results.filter((result) => result.app.problems.length || result.baseline.problems.length);
-    return invalid.length ? 1 : 0;
+    if (failed.length) {
+        console.log(`\nscenarios that could not run: ${failed.join(', ')}`);
+    }
+
+    return invalid.length || failed.length ? 1 : 0;
 }
 
 main().then((code) => process.exit(code), (err) => {
