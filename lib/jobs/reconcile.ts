@@ -2,9 +2,7 @@ import { Op } from 'sequelize';
 
 import { Order } from '../../models';
 import { syncWithWechat, SyncContext } from '../orders/sync';
-import { claimOrder } from './claim';
-
-const leaseMs = 60_000;
+import { claimDueOrders } from './claim';
 
 /** Seconds until the next orderquery of an order still unpaid, by how many times it was asked already. */
 const backoffSeconds = [10, 20, 30, 60, 120, 300, 600];
@@ -18,23 +16,9 @@ export function nextReconcileDelayMs(attempts: number): number {
  * expire, and applies a payment exactly as a notification would. Returns how many payments it applied.
  */
 export async function reconcilePayments(context: SyncContext, now = new Date(), batch = 50, log: (message: string) => void = () => {}): Promise<number> {
-    const due = await Order.findAll({
-        where: {
-            status: 'unpaid',
-            prepayId: { [Op.ne]: null },
-            nextReconcileAt: { [Op.lte]: now },
-            [Op.or]: [{ claimedUntil: null }, { claimedUntil: { [Op.lt]: now } }]
-        },
-        order: [['nextReconcileAt', 'ASC']],
-        limit: batch
-    });
-
+    const due = await claimDueOrders({ status: 'unpaid', prepayId: { [Op.ne]: null }, nextReconcileAt: { [Op.lte]: now } }, 'nextReconcileAt', now, batch);
     let applied = 0;
     for (const order of due) {
-        if (!await claimOrder(order.id, now, leaseMs)) {
-            continue;
-        }
-
         try {
             const result = await syncWithWechat(context, order);
             applied += result?.outcome === 'applied' ? 1 : 0;
