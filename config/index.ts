@@ -184,7 +184,7 @@ function baseUrl(env: Env, name: string, fallback: string | undefined, problems:
 }
 
 function parseInteger(value: string | undefined, name: string, fallback: number, min: number, max: number, problems: string[]): number {
-    if (value === undefined || value === '') {
+    if (value === undefined) {
         return fallback;
     }
 
@@ -198,7 +198,7 @@ function parseInteger(value: string | undefined, name: string, fallback: number,
 }
 
 function parseBoolean(value: string | undefined, name: string, problems: string[]): boolean | undefined {
-    if (value === undefined || value === '') {
+    if (value === undefined) {
         return undefined;
     }
 

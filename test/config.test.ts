@@ -127,6 +127,34 @@ describe('config', () => {
             }
         });
 
+        it('honours every optional variable', () => {
+            const config = loadConfig(testEnv({
+                HOST: '0.0.0.0', LOG_LEVEL: 'debug', DATABASE_LOGGING: 'true', JWT_ISSUER: 'shop-a', JWT_AUDIENCE: 'shop-a-app',
+                JWT_TTL_SECONDS: '3600', ORDER_TTL: '600', JOBS_INTERVAL_MS: '250', RATE_LIMIT_LOGIN: '5', RATE_LIMIT_ORDERS: '7',
+                REDIS_URL: 'redis://127.0.0.1:6379', TRUSTED_PROXIES: ' 10.0.0.1, ,10.0.0.2 ', WECHATPAY_TIMEOUT_MS: '2500'
+            }));
+            expect(config.host).to.equal('0.0.0.0');
+            expect(config.logLevel).to.equal('debug');
+            expect(config.database.logging).to.be.true();
+            expect(config.jwt).to.include({ issuer: 'shop-a', audience: 'shop-a-app', ttlSeconds: 3600 });
+            expect(config.orders.ttlSeconds).to.equal(600);
+            expect(config.jobs.intervalMs).to.equal(250);
+            expect(config.rateLimit).to.equal({ loginPerMinute: 5, ordersPerMinute: 7, redisUrl: 'redis://127.0.0.1:6379' });
+            expect(config.trustedProxies).to.equal(['10.0.0.1', '10.0.0.2']);
+            expect(config.pay.timeoutMs).to.equal(2500);
+        });
+
+        it('keeps data under the project by default', () => {
+            const env = productionEnv({ DATA_DIR: undefined, DATABASE_URL: undefined });
+            const problems = problemsOf(env);
+            expect(problems).to.have.length(1);
+            expect(problems[0]).to.match(/^DATABASE_URL is required/);
+            // Outside production the default database is the demo file under data/ (not created by loadConfig).
+            const config = loadConfig(testEnv({ DATA_DIR: undefined, DATABASE_URL: undefined }));
+            expect(config.dataDir).to.equal(Path.resolve(__dirname, '..', 'data'));
+            expect(config.database.url).to.equal(`sqlite:${Path.resolve(__dirname, '..', 'data', 'wxshop.sqlite')}`);
+        });
+
         it('treats an empty variable as not set', () => {
             const dataDir = tempDir();
             const config = loadConfig({
