@@ -10,6 +10,7 @@ import * as Lab from '@hapi/lab';
 
 import { createServer } from '../app';
 import { Config, loadConfig } from '../config';
+import { startSandboxServer } from '../sandbox/server';
 import { testEnv } from './helpers';
 
 const { expect } = Code;
@@ -250,4 +251,22 @@ describe('when the database is away', () => {
             }
         });
     }
+
+    it('answers a login that WeChat accepted with 503 too, not a 500', async () => {
+        const env = testEnv({ SANDBOX: 'false', DATABASE_URL: 'postgres://wxshop@127.0.0.1:9/wxshop', RATE_LIMIT_LOGIN: '1000' });
+        const wechat = await startSandboxServer({ appId: env.WECHAT_APPID!, appSecret: env.WECHAT_SECRET!, mchId: env.WECHATPAY_MCHID!, apiKey: env.WECHATPAY_KEY! });
+        const server = await createServer(loadConfig({ ...env, WECHAT_API_BASE: wechat.server.info.uri }));
+        await server.start();
+        try {
+            const minted = JSON.parse((await wechat.server.inject({ method: 'POST', url: '/__sim/login-codes' })).payload);
+            const res = await server.inject({ method: 'POST', url: '/users/login', payload: { code: minted.code } });
+            expect(res.statusCode).to.equal(503);
+            expect(res.headers['retry-after']).to.equal('5');
+            expect(JSON.parse(res.payload).message).to.equal('The database is unavailable, try again shortly');
+        }
+        finally {
+            await server.stop();
+            await wechat.server.stop();
+        }
+    });
 });

@@ -114,6 +114,20 @@ describe('POST /users/login', () => {
         expect(await countUsers(app, openid)).to.equal(1);
     });
 
+    it('stores the unionid of a first login', async () => {
+        const openid = `o${Crypto.randomBytes(14).toString('hex')}`;
+        const id = (await postLogin(app, { code: (await mint(app, { openid, unionid: 'u-at-first' })).code })).body.user.id;
+        expect((await postLogin(app, { code: (await mint(app, { openid, unionid: 'u-at-first' })).code })).body.user.id).to.equal(id);
+        const db = openDatabase(app);
+        try {
+            const rows = await db.query<{ unionid: string | null }>('SELECT unionid FROM users WHERE openid = :openid', { replacements: { openid }, type: QueryTypes.SELECT });
+            expect(rows).to.equal([{ unionid: 'u-at-first' }]);
+        }
+        finally {
+            await db.close();
+        }
+    });
+
     it('stores the unionid when WeChat sends one, and updates it', async () => {
         const openid = `o${Crypto.randomBytes(14).toString('hex')}`;
         expect((await postLogin(app, { code: (await mint(app, { openid })).code })).statusCode).to.equal(200);
@@ -387,6 +401,15 @@ describe('POST /users/login against a WeChat that answers oddly', () => {
         answer = respond(200, 'text/plain', JSON.stringify({ session_key: Crypto.randomBytes(16).toString('base64') }));
         expectBoom(await postLogin(app, { code: 'any' }), 503, 'Service Unavailable');
         expect(calls).to.equal(2);
+    });
+
+    it('answers 503 for JSON that is not an object or an empty openid', async () => {
+        for (const body of ['null', '[]', '"ok"', '42', JSON.stringify({ openid: '' })]) {
+            calls = 0;
+            answer = respond(200, 'text/plain', body);
+            expectBoom(await postLogin(app, { code: 'any' }), 503, 'Service Unavailable');
+            expect(calls, body).to.equal(2);
+        }
     });
 
     it('does not retry an invalid code (40029)', async () => {

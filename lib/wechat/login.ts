@@ -63,6 +63,11 @@ export class LoginClient {
             throw new WechatLoginError('unavailable', undefined, `jscode2session failed: ${reason}`);
         }
 
+        // JSON, but not an object (`null` from a misbehaving proxy would otherwise crash below as a 500).
+        if (typeof body !== 'object' || body === null) {
+            throw new WechatLoginError('unavailable', undefined, 'jscode2session answered JSON that is not an object');
+        }
+
         if (body.errcode !== undefined && body.errcode !== 0) {
             const failure = failures[body.errcode] ?? 'misconfigured';
             throw new WechatLoginError(failure, body.errcode, `jscode2session answered errcode ${body.errcode}: ${body.errmsg}`);
