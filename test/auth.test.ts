@@ -69,6 +69,14 @@ describe('JWT authentication', () => {
         expect((await me({ authorization: `Bearer ${issueToken(app.config.jwt, user.userId).token}` })).statusCode).to.equal(200);
     });
 
+    it('takes the Bearer scheme in any case, and only the Bearer scheme', async () => {
+        expect((await me({ authorization: `bearer ${user.token}` })).statusCode).to.equal(200);
+        expect((await me({ authorization: `BEARER ${user.token}` })).statusCode).to.equal(200);
+        expect((await me({ authorization: user.token })).statusCode).to.equal(401);
+        expect((await me({ authorization: `Token ${user.token}` })).statusCode).to.equal(401);
+        expect((await me({ authorization: `Bearer ${user.token} ${user.token}` })).statusCode).to.equal(401);
+    });
+
     it('answers 401 without a token', async () => {
         await expect401(undefined, 'no header');
         expect((await me({ authorization: 'Bearer' })).statusCode).to.equal(401);
