@@ -1,6 +1,6 @@
 import * as Boom from '@hapi/boom';
 import type { Lifecycle, Plugin } from '@hapi/hapi';
-import { ConnectionError, TimeoutError } from 'sequelize';
+import { BaseError, ConnectionError, TimeoutError } from 'sequelize';
 
 /** Route validation failures answer 400 with Joi's own words, so a client developer can act on them. */
 export const failAction: Lifecycle.Method = (_request, _h, err) => {
@@ -36,6 +36,14 @@ export const errorsPlugin: Plugin<void> = {
     }
 };
 
+/** What the drivers say when a connection died under a query (pg, mysql2, sqlite3). */
+const lostConnection = /Connection terminated|Connection lost|connection is closed|closed state|server has gone away|terminating connection|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|PROTOCOL_CONNECTION_LOST|SQLITE_CANTOPEN|SQLITE_IOERR/i;
+
 function isDatabaseUnavailable(error: Error): boolean {
-    return error instanceof ConnectionError || error instanceof TimeoutError || (error as any).original instanceof ConnectionError;
+    if (error instanceof ConnectionError || error instanceof TimeoutError) {
+        return true;
+    }
+
+    const original = (error as { original?: { code?: string; message?: string } }).original;
+    return error instanceof BaseError && original !== undefined && lostConnection.test(`${original.code ?? ''} ${original.message ?? ''}`);
 }
