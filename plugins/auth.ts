@@ -2,7 +2,7 @@ import type { Plugin, Request } from '@hapi/hapi';
 import * as HapiAuthJwt2 from 'hapi-auth-jwt2';
 
 import type { Config } from '../config';
-import { jwtAlgorithm, TokenClaims } from '../lib/auth/tokens';
+import { jwtAlgorithm, jwtKey, TokenClaims } from '../lib/auth/tokens';
 import type { Models } from '../models';
 
 export interface Credentials {
@@ -24,7 +24,7 @@ export const authPlugin: Plugin<{ jwt: Config['jwt']; models: Models }> = {
     async register(server, { jwt, models }) {
         await server.register(HapiAuthJwt2);
         server.auth.strategy('jwt', 'jwt', {
-            key: jwt.secret,
+            key: jwtKey(jwt.secret),
             tokenType: 'Bearer',
             urlKey: false,
             cookieKey: false,
