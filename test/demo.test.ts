@@ -245,6 +245,9 @@ describe('when the database is away', () => {
                 }
 
                 expect((await server.inject('/health')).statusCode).to.equal(200);
+                // With credentials and without SANDBOX=true the simulator is not mounted.
+                expect(server.table().filter((route) => route.path.startsWith('/sandbox'))).to.equal([]);
+                expect((await server.inject({ method: 'POST', url: '/sandbox/__sim/login-codes' })).statusCode).to.equal(404);
             }
             finally {
                 await server.stop();
