@@ -1,4 +1,4 @@
-import { Sequelize, UniqueConstraintError } from 'sequelize';
+import { Sequelize, Transaction, UniqueConstraintError } from 'sequelize';
 
 import { Order, Payment } from '../../models';
 import type { PaidTrade } from '../wechatpay/client';
@@ -45,52 +45,59 @@ export async function applyPayment(sequelize: Sequelize, merchant: Merchant, tra
                 return { outcome: 'rejected', reason: `total_fee ${trade.totalFee} differs from the order's ${order.totalFee}`, order };
             }
 
+            // The usual case first: an unpaid order becomes paid. The payments insert then meets the unique
+            // transaction_id only if that payment paid another order, which rolls everything back (see below).
+            const changes = { transactionId: trade.transactionId, paidAt, payerOpenid: trade.openid ?? null, claimedUntil: null, nextReconcileAt: null };
+            if (await transition(order.id, 'unpaid', 'paid', changes, transaction)) {
+                await recordPayment(order, trade, paidAt, source, 'applied', transaction);
+                order.set({ ...changes, status: 'paid' });
+                return { outcome: 'applied', order };
+            }
+
+            // Not unpaid any more: this payment was applied before, or it came for an order closed meanwhile (or,
+            // never seen, a second payment of a paid order). Money received is recorded and flagged, never dropped.
             const recorded = await Payment.findOne({ where: { transactionId: trade.transactionId }, transaction });
             if (recorded) {
-                return recorded.orderId === order.id
-                    ? { outcome: 'duplicate', order }
-                    : { outcome: 'rejected', reason: `transaction_id ${trade.transactionId} already paid order ${recorded.orderId}`, order };
+                return classifyRecorded(recorded, order);
             }
 
-            const paid = await transition(order.id, 'unpaid', 'paid', {
-                transactionId: trade.transactionId,
-                paidAt,
-                payerOpenid: trade.openid ?? null,
-                claimedUntil: null,
-                nextReconcileAt: null
-            }, transaction);
-            const outcome: PaymentOutcome = paid ? 'applied' : 'refund_required';
-            await Payment.create({
-                orderId: order.id,
-                transactionId: trade.transactionId,
-                totalFee: trade.totalFee,
-                payerOpenid: trade.openid ?? null,
-                paidAt,
-                source,
-                outcome,
-                raw: JSON.stringify(trade.raw)
-            }, { transaction });
-
-            if (!paid) {
-                // Closed (by cancel or expiry) before the money came, or a second payment of a paid order.
-                await Order.update({ refundRequired: true }, { where: { id: order.id }, transaction });
-            }
-
+            await recordPayment(order, trade, paidAt, source, 'refund_required', transaction);
+            await Order.update({ refundRequired: true }, { where: { id: order.id }, transaction });
             await order.reload({ transaction });
-            return { outcome, order };
+            return { outcome: 'refund_required', order };
         });
     }
     catch (err) {
         if (err instanceof UniqueConstraintError) {
-            // The same notification, delivered concurrently, was recorded by another request first.
+            // Recorded by a concurrent delivery of the same notification, or this transaction_id paid another order.
             const recorded = await Payment.findOne({ where: { transactionId: trade.transactionId } });
-            if (recorded) {
-                return { outcome: 'duplicate', order: (await Order.findByPk(recorded.orderId))! };
+            const order = await Order.findOne({ where: { outTradeNo: trade.outTradeNo } });
+            if (recorded && order) {
+                return classifyRecorded(recorded, order);
             }
         }
 
         throw err;
     }
+}
+
+function classifyRecorded(recorded: Payment, order: Order): PaymentResult {
+    return recorded.orderId === order.id
+        ? { outcome: 'duplicate', order }
+        : { outcome: 'rejected', reason: `transaction_id ${recorded.transactionId} already paid order ${recorded.orderId}`, order };
+}
+
+function recordPayment(order: Order, trade: PaidTrade, paidAt: Date, source: 'notify' | 'query', outcome: Payment['outcome'], transaction: Transaction) {
+    return Payment.create({
+        orderId: order.id,
+        transactionId: trade.transactionId,
+        totalFee: trade.totalFee,
+        payerOpenid: trade.openid ?? null,
+        paidAt,
+        source,
+        outcome,
+        raw: JSON.stringify(trade.raw)
+    }, { transaction });
 }
 
 function checkTrade(merchant: Merchant, trade: PaidTrade): string | undefined {
