@@ -38,7 +38,7 @@ export function createSequelize(url: string, options: { logging?: boolean; poolM
             transactionType: Transaction.TYPES.IMMEDIATE,
             retry: { max: 0 }
         });
-        waitWhenBusy(sequelize);
+        shareWriterConnection(sequelize);
         serialiseWrites(sequelize);
         return sequelize;
     }
@@ -51,21 +51,46 @@ export function createSequelize(url: string, options: { logging?: boolean; poolM
 }
 
 /**
- * sequelize opens one SQLite connection per transaction and has no afterConnect hook for SQLite, so the busy
- * timeout is set on each new connection here: a writer then waits for the write lock instead of failing with BUSY.
+ * sequelize opens (and closes) one SQLite connection per transaction, and has no afterConnect hook for SQLite.
+ * Writes are queued in this process (below), so every transaction uses one long-lived writer connection instead,
+ * and each connection gets a busy timeout: a writer from another process is waited for, not failed with BUSY.
  */
-function waitWhenBusy(sequelize: Sequelize): void {
+function shareWriterConnection(sequelize: Sequelize): void {
     const manager = (sequelize as any).connectionManager;
     const getConnection = manager.getConnection.bind(manager);
+    const releaseConnection = manager.releaseConnection.bind(manager);
     const configured = new WeakSet<object>();
-    manager.getConnection = async (options: unknown) => {
-        const connection = await getConnection(options);
+    let writer: unknown;
+
+    manager.getConnection = async (options?: { uuid?: string }) => {
+        const transactional = options?.uuid !== undefined && options.uuid !== 'default';
+        if (transactional && writer) {
+            return writer;
+        }
+
+        const connection = await getConnection(transactional ? { ...options, uuid: 'writer' } : options);
         if (!configured.has(connection)) {
             configured.add(connection);
             connection.configure('busyTimeout', 10000);
         }
 
+        if (transactional) {
+            writer = connection;
+        }
+
         return connection;
+    };
+
+    manager.releaseConnection = (connection: unknown, force?: boolean) => {
+        if (connection === writer && !force) {
+            return;
+        }
+
+        if (connection === writer) {
+            writer = undefined;
+        }
+
+        return releaseConnection(connection, force);
     };
 }
 
