@@ -39,6 +39,7 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
         port: config.port,
         routes: {
             validate: { failAction },
+            response: { sample: config.validateResponses ? 100 : 0 },
             payload: { maxBytes: 64 * 1024 }
         },
         router: { stripTrailingSlash: true }

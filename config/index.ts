@@ -37,6 +37,8 @@ export interface Config {
     rateLimit: { loginPerMinute: number; ordersPerMinute: number; redisUrl?: string };
     /** Proxies whose X-Forwarded-For is believed when taking the payer's IP. */
     trustedProxies: string[];
+    /** Check every response against its documented schema (off in production: it costs CPU on every request). */
+    validateResponses: boolean;
 }
 
 export class ConfigError extends Error {
@@ -154,7 +156,8 @@ export function loadConfig(rawEnv: Env = process.env): Config {
             ordersPerMinute: parseInteger(env.RATE_LIMIT_ORDERS, 'RATE_LIMIT_ORDERS', 30, 1, 1e9, problems),
             redisUrl: env.REDIS_URL
         },
-        trustedProxies: (env.TRUSTED_PROXIES ?? '').split(',').map((ip) => ip.trim()).filter(Boolean)
+        trustedProxies: (env.TRUSTED_PROXIES ?? '').split(',').map((ip) => ip.trim()).filter(Boolean),
+        validateResponses: parseBoolean(env.RESPONSE_VALIDATION, 'RESPONSE_VALIDATION', problems) ?? !production
     };
 
     if (problems.length) {

@@ -1,6 +1,7 @@
 import * as Boom from '@hapi/boom';
 import type { Plugin } from '@hapi/hapi';
 import * as Joi from 'joi';
+import { QueryTypes } from 'sequelize';
 
 import type { AppContext } from '../lib/context';
 import * as Schemas from './schemas';
@@ -14,9 +15,23 @@ export const goodsSchema = Joi.object({
     stock: Joi.number().integer().min(0).required().example(120)
 }).label('Goods');
 
+interface GoodsRow {
+    id: number;
+    shop_id: number;
+    name: string;
+    thumb_url: string | null;
+    price: number;
+    stock: number;
+    total_count: number | string;
+}
+
+function goodsView(row: GoodsRow) {
+    return { id: row.id, shopId: row.shop_id, name: row.name, thumbUrl: row.thumb_url, price: row.price, stock: row.stock };
+}
+
 export const goodsRoutes: Plugin<AppContext> = {
     name: 'wxshop-routes-goods',
-    register(server, { models }) {
+    register(server, { models, sequelize }) {
         server.route({
             method: 'GET',
             path: '/shops/{shopId}/goods',
@@ -29,21 +44,24 @@ export const goodsRoutes: Plugin<AppContext> = {
             },
             handler: async (request) => {
                 const { shopId } = request.params as { shopId: number };
-                const [shop, { rows, count }] = await Promise.all([
-                    models.Shop.findByPk(shopId, { attributes: ['id'] }),
-                    models.Goods.findAndCountAll({
-                        where: { shopId },
-                        attributes: ['id', 'shopId', 'name', 'thumbUrl', 'price', 'stock'],
-                        order: [['id', 'ASC']],
-                        raw: true,
-                        ...Schemas.pageOf(request.query as { page: number; limit: number })
-                    })
-                ]);
-                if (!shop) {
+                const { offset, limit } = Schemas.pageOf(request.query as { page: number; limit: number });
+
+                // One round trip: the page and, through a window, the total. Only an empty page needs more queries,
+                // to tell an unknown shop (404) from a page past the end.
+                const rows = await sequelize.query<GoodsRow>(
+                    `SELECT id, shop_id, name, thumb_url, price, stock, COUNT(*) OVER () AS total_count
+                     FROM goods WHERE shop_id = :shopId ORDER BY id LIMIT :limit OFFSET :offset`,
+                    { replacements: { shopId, limit, offset }, type: QueryTypes.SELECT }
+                );
+                if (rows.length) {
+                    return { results: rows.map(goodsView), totalCount: Number(rows[0].total_count) };
+                }
+
+                if (!await models.Shop.findByPk(shopId, { attributes: ['id'] })) {
                     throw Boom.notFound(`Shop ${shopId} does not exist`);
                 }
 
-                return { results: rows, totalCount: count };
+                return { results: [], totalCount: await models.Goods.count({ where: { shopId } }) };
             }
         });
     }
