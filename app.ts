@@ -1,8 +1,12 @@
+import * as Fs from 'fs';
+import * as Path from 'path';
+
 import * as Hapi from '@hapi/hapi';
 import * as Joi from 'joi';
 
 import { Config, ConfigError, loadConfig } from './config';
 import { createSequelize, prepareDatabase } from './lib/db';
+import { projectRoot } from './lib/paths';
 import type { AppContext } from './lib/context';
 import { JobRunner } from './lib/jobs/runner';
 import { LoginClient } from './lib/wechat/login';
@@ -27,7 +31,7 @@ declare module '@hapi/hapi' {
     }
 }
 
-const version: string = require('./package.json').version;
+const version: string = JSON.parse(Fs.readFileSync(Path.join(projectRoot, 'package.json'), 'utf8')).version;
 
 /**
  * Builds the server from a config: database, models, WeChat clients, plugins and routes. Migrations are applied

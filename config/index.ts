@@ -2,6 +2,8 @@ import * as Crypto from 'crypto';
 import * as Fs from 'fs';
 import * as Path from 'path';
 
+import { projectRoot } from '../lib/paths';
+
 export type SignType = 'MD5' | 'HMAC-SHA256';
 
 export interface Config {
@@ -61,7 +63,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     // An empty variable (`WECHAT_APPID=` in a .env template) means "not set", everywhere.
     const env: Env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => nonEmpty(value)));
     const production = env.NODE_ENV === 'production';
-    const dataDir = Path.resolve(env.DATA_DIR ?? Path.join(__dirname, '..', 'data'));
+    const dataDir = Path.resolve(env.DATA_DIR ?? Path.join(projectRoot, 'data'));
 
     const given = credentialVariables.filter((name) => nonEmpty(env[name]));
     const demo = given.length === 0;

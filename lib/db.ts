@@ -3,6 +3,8 @@ import * as Path from 'path';
 import { Options, Sequelize, Transaction } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
 
+import { projectRoot } from './paths';
+
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';
 
 export function dialectOf(url: string): Dialect {
@@ -125,8 +127,6 @@ function serialiseWrites(sequelize: Sequelize): void {
         return options?.transaction || read ? query(sql, options) : queued(() => query(sql, options));
     };
 }
-
-const projectRoot = Path.join(__dirname, '..');
 
 /**
  * The sequelize-cli migrations and seeders, run in-process. Migrations share sequelize-cli's SequelizeMeta table,

@@ -62,6 +62,15 @@ export async function createOrder(sequelize: Sequelize, input: { userId: number;
     const lines = normaliseLines(input.lines);
     const hash = requestHash(lines);
 
+    // Names and prices are read before the transaction (the order is priced as the goods were when it was placed),
+    // which keeps the write transaction short; the guarded stock update inside it is what must be atomic.
+    const goods = await Goods.findAll({ where: { id: lines.map((line) => line.goodsId) }, attributes: ['id', 'name', 'price'] });
+    const goodsById = new Map(goods.map((row) => [row.id, row]));
+    const missing = lines.filter((line) => !goodsById.has(line.goodsId)).map((line) => line.goodsId);
+    if (missing.length) {
+        throw new OrderRejected('unknown_goods', `Goods ${missing.join(', ')} do not exist`);
+    }
+
     try {
         return await sequelize.transaction(async (transaction) => {
             if (input.idempotencyKey) {
@@ -69,13 +78,6 @@ export async function createOrder(sequelize: Sequelize, input: { userId: number;
                 if (replay) {
                     return replay;
                 }
-            }
-
-            const goods = await Goods.findAll({ where: { id: lines.map((line) => line.goodsId) }, transaction });
-            const goodsById = new Map(goods.map((row) => [row.id, row]));
-            const missing = lines.filter((line) => !goodsById.has(line.goodsId)).map((line) => line.goodsId);
-            if (missing.length) {
-                throw new OrderRejected('unknown_goods', `Goods ${missing.join(', ')} do not exist`);
             }
 
             for (const line of lines) {

@@ -34,17 +34,19 @@ export async function applyPayment(sequelize: Sequelize, merchant: Merchant, tra
     }
 
     const paidAt = parseBeijingCompact(trade.timeEnd)!;
+    // Read before the transaction: out_trade_no and total_fee never change, and the status is checked by the
+    // conditional update inside it. A short write transaction is what lets notifications go through quickly.
+    const order = await Order.findOne({ where: { outTradeNo: trade.outTradeNo } });
+    if (!order) {
+        return { outcome: 'rejected', reason: `no order has out_trade_no ${trade.outTradeNo}` };
+    }
+
+    if (order.totalFee !== trade.totalFee) {
+        return { outcome: 'rejected', reason: `total_fee ${trade.totalFee} differs from the order's ${order.totalFee}`, order };
+    }
+
     try {
         return await sequelize.transaction(async (transaction) => {
-            const order = await Order.findOne({ where: { outTradeNo: trade.outTradeNo }, transaction });
-            if (!order) {
-                return { outcome: 'rejected', reason: `no order has out_trade_no ${trade.outTradeNo}` };
-            }
-
-            if (order.totalFee !== trade.totalFee) {
-                return { outcome: 'rejected', reason: `total_fee ${trade.totalFee} differs from the order's ${order.totalFee}`, order };
-            }
-
             // The usual case first: an unpaid order becomes paid. The payments insert then meets the unique
             // transaction_id only if that payment paid another order, which rolls everything back (see below).
             const changes = { transactionId: trade.transactionId, paidAt, payerOpenid: trade.openid ?? null, claimedUntil: null, nextReconcileAt: null };
@@ -71,8 +73,7 @@ export async function applyPayment(sequelize: Sequelize, merchant: Merchant, tra
         if (err instanceof UniqueConstraintError) {
             // Recorded by a concurrent delivery of the same notification, or this transaction_id paid another order.
             const recorded = await Payment.findOne({ where: { transactionId: trade.transactionId } });
-            const order = await Order.findOne({ where: { outTradeNo: trade.outTradeNo } });
-            if (recorded && order) {
+            if (recorded) {
                 return classifyRecorded(recorded, order);
             }
         }
