@@ -51,7 +51,7 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
 
     server.validator(Joi);
 
-    const sequelize = createSequelize(config.database.url, { logging: config.database.logging });
+    const sequelize = createSequelize(config.database.url, { logging: config.database.logging, poolMax: config.database.poolMax });
     const models = initModels(sequelize);
     if (config.sandbox) {
         await prepareDatabase(sequelize, { seed: config.demo });

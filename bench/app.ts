@@ -27,6 +27,7 @@ export async function startApp(databaseUrl: string, profileDir?: string): Promis
         LOG_LEVEL: 'warn',
         JOBS: 'false',
         RESPONSE_VALIDATION: 'false',
+        DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX ?? '10',
         WECHAT_TIMEOUT_MS: '5000',
         WECHATPAY_TIMEOUT_MS: '5000',
         RATE_LIMIT_LOGIN: '1000000000',

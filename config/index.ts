@@ -16,7 +16,7 @@ export interface Config {
     port: number;
     logLevel: string;
     dataDir: string;
-    database: { url: string; logging: boolean };
+    database: { url: string; logging: boolean; poolMax: number };
     jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
     wechat: {
         appId: string;
@@ -127,7 +127,11 @@ export function loadConfig(rawEnv: Env = process.env): Config {
         port: parseInteger(env.PORT, 'PORT', 3000, 0, 65535, problems),
         logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
         dataDir,
-        database: { url: databaseUrl, logging: env.DATABASE_LOGGING === 'true' },
+        database: {
+            url: databaseUrl,
+            logging: env.DATABASE_LOGGING === 'true',
+            poolMax: parseInteger(env.DATABASE_POOL_MAX, 'DATABASE_POOL_MAX', 10, 1, 500, problems)
+        },
         jwt: {
             secret: jwtSecret,
             issuer: env.JWT_ISSUER ?? 'wxshop',

@@ -147,9 +147,15 @@ export function migrator(sequelize: Sequelize, folder: 'migrations' | 'seeders' 
             }
         },
         context: sequelize,
-        storage: new SequelizeStorage({ sequelize, modelName: folder === 'migrations' ? 'SequelizeMeta' : 'SequelizeData' }),
+        storage: new SequelizeStorage({ sequelize, ...bookkeeping(folder) }),
         logger: undefined
     });
+}
+
+/** sequelize-cli's own table names: our `underscored` default would otherwise rename them to sequelize_meta. */
+function bookkeeping(folder: 'migrations' | 'seeders') {
+    const table = folder === 'migrations' ? 'SequelizeMeta' : 'SequelizeData';
+    return { modelName: table, tableName: table };
 }
 
 /** Applies pending migrations and, when the shop catalogue is empty, the demo seeders. */
