@@ -5,11 +5,12 @@ import * as Path from 'path';
 import { QueryTypes, Sequelize } from 'sequelize';
 
 import { createSequelize, migrator } from '../lib/db';
+import { resetDatabase } from '../test/helpers';
 import type { BenchOptions } from './options';
 
 /**
  * A fresh schema for this run: a new temporary SQLite file (the app migrates it when it starts), or the given
- * PostgreSQL/MySQL database migrated down to nothing and up again.
+ * PostgreSQL/MySQL database emptied and migrated up again.
  */
 export async function freshDatabase(options: BenchOptions): Promise<{ url: string; cleanup(): void }> {
     if (options.db === 'sqlite') {
@@ -18,9 +19,9 @@ export async function freshDatabase(options: BenchOptions): Promise<{ url: strin
     }
 
     const url = options.databaseUrl!;
+    await resetDatabase(url);
     const sequelize = createSequelize(url, { poolMax: 1 });
     try {
-        await migrator(sequelize).down({ to: 0 });
         await migrator(sequelize).up();
     }
     finally {

@@ -8,7 +8,7 @@ import { Sequelize } from 'sequelize';
 
 import { createServer } from '../app';
 import { Config, loadConfig } from '../config';
-import { createSequelize, dialectOf, migrator } from '../lib/db';
+import { createSequelize, dialectOf } from '../lib/db';
 import { Goods, Shop } from '../models';
 import type { Sandbox } from '../sandbox';
 
@@ -46,21 +46,24 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
     };
 }
 
+/** Every table of a PostgreSQL or MySQL database dropped, whatever state an earlier run left it in. */
+export async function resetDatabase(url: string): Promise<void> {
+    const sequelize = createSequelize(url, { poolMax: 1 });
+    try {
+        await sequelize.getQueryInterface().dropAllTables();
+    }
+    finally {
+        await sequelize.close();
+    }
+}
+
 /** A fresh, empty database: a new SQLite file, or PostgreSQL/MariaDB with every table dropped. */
 export async function freshDatabaseUrl(): Promise<string> {
     if (!databaseUrl || dialect === 'sqlite') {
         return `sqlite:${Path.join(Fs.mkdtempSync(Path.join(Os.tmpdir(), 'wxshop-db-')), 'test.sqlite')}`;
     }
 
-    const sequelize = createSequelize(databaseUrl);
-    try {
-        await migrator(sequelize).down({ to: 0 });
-        await sequelize.getQueryInterface().dropAllTables();
-    }
-    finally {
-        await sequelize.close();
-    }
-
+    await resetDatabase(databaseUrl);
     return databaseUrl;
 }
 
