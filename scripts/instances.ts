@@ -5,9 +5,10 @@
  *
  *   node -r ts-node/register/transpile-only scripts/instances.ts
  *   INSTANCES_POSTGRES_URL=postgres://user@host:5432/db   (default postgres://postgres@127.0.0.1:5432/wx_d)
+ *   INSTANCES_RESET=true                                  (drop every table of that database first; default false)
  *
- * It applies the migrations once (nothing is dropped: it creates its own shop, goods, users and orders, and only
- * checks those), then checks that every order made exactly one transition, that stock is exact, and that no job
+ * It applies the migrations once (by default nothing is dropped: it creates its own shop, goods, users and orders,
+ * and only checks those), then checks that every order made exactly one transition, that stock is exact, and that no job
  * acted twice on a row: the instances reach the simulator through a counting HTTP proxy started here, so every
  * closeorder and orderquery call is counted per out_trade_no and per instance. Prints PASS or FAIL for each
  * check and exits 0 only when all pass; bounded in time, and every child process is killed on every path.
@@ -23,6 +24,7 @@ import {
 } from '../test/process/harness';
 
 const databaseUrl = process.env.INSTANCES_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/wx_d';
+const reset = process.env.INSTANCES_RESET === 'true' || process.env.INSTANCES_RESET === '1';
 const deadlineMs = 115_000;
 const instanceCount = 3;
 const notifyRounds = 4;
@@ -160,8 +162,15 @@ async function run(): Promise<void> {
             throw new Error(`INSTANCES_POSTGRES_URL must be a postgres:// URL (got ${databaseUrl.replace(/\/\/[^@]*@/, '//***@')})`);
         }
 
+        if (reset) {
+            log('INSTANCES_RESET: dropping every table of the database');
+            await db.sequelize.getQueryInterface().dropAllTables();
+        }
+
         log(`database ${databaseUrl.replace(/\/\/[^@]*@/, '//***@')}: applying migrations once`);
-        await db.migrate();
+        await db.migrate().catch((err: Error) => {
+            throw new Error(`the migrations do not apply to this database (${err.message}); give a fresh database, or INSTANCES_RESET=true to drop its tables first`);
+        });
         const runTag = Crypto.randomBytes(4).toString('hex');
         const { goodsIds } = await db.createCatalogue(`instances-${runTag}`, Array.from({ length: 6 }, (_, index) => ({ price: 199 + 101 * index, stock: 1000 })));
         const initialStock = await db.stock(goodsIds);
