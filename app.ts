@@ -53,9 +53,7 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
 
     const sequelize = createSequelize(config.database.url, { logging: config.database.logging, poolMax: config.database.poolMax });
     const models = initModels(sequelize);
-    if (config.sandbox) {
-        await prepareDatabase(sequelize, { seed: config.demo });
-    }
+    await prepareDatabase(sequelize, { migrate: config.sandbox, seed: config.demo });
 
     const ownSandbox = () => `${server.info.uri}${sandboxPrefix}`;
     const context: AppContext = {

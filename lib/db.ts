@@ -158,10 +158,17 @@ function bookkeeping(folder: 'migrations' | 'seeders') {
     return { modelName: table, tableName: table };
 }
 
-/** Applies pending migrations and, when the shop catalogue is empty, the demo seeders. */
-export async function prepareDatabase(sequelize: Sequelize, options: { seed: boolean }): Promise<void> {
+/**
+ * Readies the database at start: WAL on SQLite (readers no longer wait for the writer), then, when asked, pending
+ * migrations and, if the shop catalogue is empty, the demo seeders.
+ */
+export async function prepareDatabase(sequelize: Sequelize, options: { migrate: boolean; seed: boolean }): Promise<void> {
     if (sequelize.getDialect() === 'sqlite') {
-        await sequelize.query('PRAGMA journal_mode = WAL');      // readers no longer wait for the writer
+        await sequelize.query('PRAGMA journal_mode = WAL');
+    }
+
+    if (!options.migrate) {
+        return;
     }
 
     await migrator(sequelize).up();

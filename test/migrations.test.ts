@@ -128,7 +128,7 @@ describe('migrations', () => {
     it('seed demo shops and goods with integer prices, and unseed them', async () => {
         const sequelize = createSequelize(await freshDatabaseUrl());
         try {
-            await prepareDatabase(sequelize, { seed: true });
+            await prepareDatabase(sequelize, { migrate: true, seed: true });
             expect(await count(sequelize, 'shops')).to.equal(3);
             expect(await count(sequelize, 'goods')).to.equal(12);
             const goods = await sequelize.query<{ price: number; stock: number; name: string }>('SELECT name, price, stock FROM goods', { type: QueryTypes.SELECT });
@@ -138,7 +138,7 @@ describe('migrations', () => {
             }
 
             // Preparing again neither re-runs migrations nor seeds twice.
-            await prepareDatabase(sequelize, { seed: true });
+            await prepareDatabase(sequelize, { migrate: true, seed: true });
             expect(await count(sequelize, 'shops')).to.equal(3);
 
             await migrator(sequelize, 'seeders').down({ to: 0 });
