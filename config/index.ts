@@ -35,6 +35,8 @@ export interface Config {
         timeoutMs: number;
     };
     orders: { ttlSeconds: number };
+    /** How long each instance keeps a goods page (0: not at all). */
+    goodsCacheMs: number;
     jobs: { enabled: boolean; intervalMs: number };
     rateLimit: { loginPerMinute: number; ordersPerMinute: number; redisUrl?: string };
     /** Proxies whose X-Forwarded-For is believed when taking the payer's IP. */
@@ -153,6 +155,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
             timeoutMs: parseInteger(env.WECHATPAY_TIMEOUT_MS, 'WECHATPAY_TIMEOUT_MS', 5000, 100, 60000, problems)
         },
         orders: { ttlSeconds: parseInteger(env.ORDER_TTL, 'ORDER_TTL', 900, 60, 7 * 86400, problems) },
+        goodsCacheMs: parseInteger(env.GOODS_CACHE_MS, 'GOODS_CACHE_MS', 1000, 0, 60_000, problems),
         jobs: {
             enabled: parseBoolean(env.JOBS, 'JOBS', problems) ?? true,
             intervalMs: parseInteger(env.JOBS_INTERVAL_MS, 'JOBS_INTERVAL_MS', 5000, 10, 3600000, problems)

@@ -31,7 +31,34 @@ function goodsView(row: GoodsRow) {
 
 export const goodsRoutes: Plugin<AppContext> = {
     name: 'wxshop-routes-goods',
-    register(server, { models, sequelize }) {
+    register(server, { config, models, sequelize }) {
+        const goodsPage = async (shopId: number, offset: number, limit: number) => {
+            // One round trip: the page and, through a window, the total. Only an empty page needs more queries,
+            // to tell an unknown shop (404) from a page past the end.
+            const rows = await sequelize.query<GoodsRow>(
+                `SELECT id, shop_id, name, thumb_url, price, stock, COUNT(*) OVER () AS total_count
+                 FROM goods WHERE shop_id = :shopId ORDER BY id LIMIT :limit OFFSET :offset`,
+                { replacements: { shopId, limit, offset }, type: QueryTypes.SELECT }
+            );
+            if (rows.length) {
+                return { results: rows.map(goodsView), totalCount: Number(rows[0].total_count) };
+            }
+
+            if (!await models.Shop.findByPk(shopId, { attributes: ['id'] })) {
+                throw Boom.notFound(`Shop ${shopId} does not exist`);
+            }
+
+            return { results: [], totalCount: await models.Goods.count({ where: { shopId } }) };
+        };
+
+        // A page is read far more often than it changes: each instance keeps it GOODS_CACHE_MS (errors are not
+        // kept). The stock shown may be that much behind; POST /orders always checks the real stock.
+        server.method('goodsPage', goodsPage, config.goodsCacheMs ? {
+            cache: { expiresIn: config.goodsCacheMs, generateTimeout: 5000 },
+            generateKey: (shopId: number, offset: number, limit: number) => `${shopId}:${offset}:${limit}`
+        } : {});
+        const cachedGoodsPage = server.methods.goodsPage as unknown as typeof goodsPage;
+
         server.route({
             method: 'GET',
             path: '/shops/{shopId}/goods',
@@ -42,26 +69,10 @@ export const goodsRoutes: Plugin<AppContext> = {
                 validate: { params: Joi.object({ shopId: Schemas.id.required() }), query: Schemas.pagination },
                 response: { status: { 200: Schemas.listOf(goodsSchema, 'GoodsList'), ...Schemas.errors(400, 404) } }
             },
-            handler: async (request) => {
+            handler: (request) => {
                 const { shopId } = request.params as { shopId: number };
                 const { offset, limit } = Schemas.pageOf(request.query as { page: number; limit: number });
-
-                // One round trip: the page and, through a window, the total. Only an empty page needs more queries,
-                // to tell an unknown shop (404) from a page past the end.
-                const rows = await sequelize.query<GoodsRow>(
-                    `SELECT id, shop_id, name, thumb_url, price, stock, COUNT(*) OVER () AS total_count
-                     FROM goods WHERE shop_id = :shopId ORDER BY id LIMIT :limit OFFSET :offset`,
-                    { replacements: { shopId, limit, offset }, type: QueryTypes.SELECT }
-                );
-                if (rows.length) {
-                    return { results: rows.map(goodsView), totalCount: Number(rows[0].total_count) };
-                }
-
-                if (!await models.Shop.findByPk(shopId, { attributes: ['id'] })) {
-                    throw Boom.notFound(`Shop ${shopId} does not exist`);
-                }
-
-                return { results: [], totalCount: await models.Goods.count({ where: { shopId } }) };
+                return cachedGoodsPage(shopId, offset, limit);
             }
         });
     }

@@ -41,6 +41,7 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
         WECHATPAY_TIMEOUT_MS: '1000',
         RATE_LIMIT_LOGIN: '1000000',
         RATE_LIMIT_ORDERS: '1000000',
+        GOODS_CACHE_MS: '0',
         DATA_DIR: Fs.mkdtempSync(Path.join(Os.tmpdir(), 'wxshop-test-')),
         ...overrides
     };

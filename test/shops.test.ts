@@ -1,7 +1,8 @@
 import * as Code from '@hapi/code';
 import * as Lab from '@hapi/lab';
 
-import { createShop, json, startApp, TestApp } from './helpers';
+import { Goods } from '../models';
+import { createShop, json, sleep, startApp, TestApp } from './helpers';
 
 const { expect } = Code;
 const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
@@ -136,5 +137,29 @@ describe('shops and goods', () => {
                 expect(res.body.message, shopId).to.contain('shopId');
             }
         });
+    });
+});
+
+describe('the goods page cache (GOODS_CACHE_MS)', () => {
+
+    it('serves a page from memory for GOODS_CACHE_MS, then reads it again; errors are not kept', async () => {
+        const app = await startApp({ GOODS_CACHE_MS: '300' });
+        try {
+            const { shopId, goodsIds: [goodsId] } = await createShop([{ price: 100, stock: 5 }]);
+            const read = async () => (await json(app.server, { method: 'GET', url: `/shops/${shopId}/goods` })).body.results[0].stock;
+            expect(await read()).to.equal(5);
+            await Goods.update({ stock: 4 }, { where: { id: goodsId } });
+            expect(await read()).to.equal(5);
+            await sleep(350);
+            expect(await read()).to.equal(4);
+
+            expect((await json(app.server, { method: 'GET', url: '/shops/999999/goods' })).statusCode).to.equal(404);
+            const { Shop } = await import('../models');
+            await Shop.create({ id: 999999, name: 'late', description: '', logoUrl: null } as any);
+            expect((await json(app.server, { method: 'GET', url: '/shops/999999/goods' })).statusCode).to.equal(200);
+        }
+        finally {
+            await app.stop();
+        }
     });
 });
