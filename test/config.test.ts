@@ -7,7 +7,7 @@ import * as Code from '@hapi/code';
 import * as Lab from '@hapi/lab';
 
 import { Config, ConfigError, loadConfig, wechatApiHost, wechatPayApiHost } from '../config';
-import { testEnv } from './helpers';
+import { credentialsEnv, testEnv } from './helpers';
 
 const { expect } = Code;
 // hapi-swagger (loaded through app.ts by other scripts) leaves these globals behind when it is required.
@@ -23,10 +23,7 @@ function tempDir(): string {
 function productionEnv(overrides: Env = {}): Env {
     return {
         NODE_ENV: 'production',
-        WECHAT_APPID: `wx${Crypto.randomBytes(8).toString('hex')}`,
-        WECHAT_SECRET: Crypto.randomBytes(16).toString('hex'),
-        WECHATPAY_MCHID: String(1900000000 + Crypto.randomInt(99999999)),
-        WECHATPAY_KEY: Crypto.randomBytes(16).toString('hex'),
+        ...credentialsEnv(),
         JWT_SECRET: Crypto.randomBytes(32).toString('hex'),
         DATABASE_URL: 'postgres://wxshop@db.internal:5432/wxshop',
         WECHATPAY_NOTIFY_URL: 'https://shop.example.com/orders/pay/notify',

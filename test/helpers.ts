@@ -25,6 +25,26 @@ export interface TestApp {
     stop(): Promise<void>;
 }
 
+/** WeChat credentials made at random: the simulator accepts whatever it is given, and no secret is a literal. */
+export function sandboxCredentials(): { appId: string; appSecret: string; mchId: string; apiKey: string } {
+    return {
+        appId: `wx${Crypto.randomBytes(8).toString('hex')}`,
+        appSecret: Crypto.randomBytes(16).toString('hex'),
+        mchId: String(1900000000 + Crypto.randomInt(99999999)),
+        apiKey: Crypto.randomBytes(16).toString('hex')
+    };
+}
+
+/** The same, as the environment variables the app reads. */
+export function credentialsEnv(credentials = sandboxCredentials()): Record<string, string> {
+    return {
+        WECHAT_APPID: credentials.appId,
+        WECHAT_SECRET: credentials.appSecret,
+        WECHATPAY_MCHID: credentials.mchId,
+        WECHATPAY_KEY: credentials.apiKey
+    };
+}
+
 /** Credentials the simulator accepts for this app: random per app, never literals. */
 export function testEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
     return {
@@ -32,10 +52,7 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
         SANDBOX: 'true',
         PORT: '0',
         JOBS: 'false',
-        WECHAT_APPID: `wx${Crypto.randomBytes(8).toString('hex')}`,
-        WECHAT_SECRET: Crypto.randomBytes(16).toString('hex'),
-        WECHATPAY_MCHID: String(1900000000 + Crypto.randomInt(99999999)),
-        WECHATPAY_KEY: Crypto.randomBytes(16).toString('hex'),
+        ...credentialsEnv(),
         JWT_SECRET: Crypto.randomBytes(32).toString('hex'),
         WECHAT_TIMEOUT_MS: '1000',
         WECHATPAY_TIMEOUT_MS: '1000',
@@ -132,7 +149,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 5000): Promise<T> {
+export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 5000, everyMs = 25): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         const value = await check();
@@ -141,10 +158,10 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
         }
 
         if (Date.now() > deadline) {
-            throw new Error(`timed out waiting for ${what}`);
+            throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
         }
 
-        await sleep(25);
+        await sleep(everyMs);
     }
 }
 

@@ -6,18 +6,12 @@ import * as Lab from '@hapi/lab';
 
 import type { Sandbox, SandboxOptions } from '../sandbox';
 import { startSandboxServer } from '../sandbox/server';
+import { sandboxCredentials } from './helpers';
 
 const { expect } = Code;
 const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
 
-function credentials(): SandboxOptions {
-    return {
-        appId: `wx${Crypto.randomBytes(8).toString('hex')}`,
-        appSecret: Crypto.randomBytes(16).toString('hex'),
-        mchId: String(1900000000 + Crypto.randomInt(99999999)),
-        apiKey: Crypto.randomBytes(16).toString('hex')
-    };
-}
+const credentials = (): SandboxOptions => sandboxCredentials();
 
 interface Answer {
     status: number;

@@ -15,7 +15,7 @@ import { legacySchedule, Notifier, officialSchedule } from '../sandbox/notifier'
 import { startSandboxServer } from '../sandbox/server';
 import { Trades } from '../sandbox/trades';
 import { Waits } from '../sandbox/waits';
-import { eventually, sleep } from './helpers';
+import { eventually, sandboxCredentials, sleep } from './helpers';
 
 const { expect } = Code;
 const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
@@ -26,14 +26,7 @@ const successReply = toXml({ return_code: 'SUCCESS', return_msg: 'OK' });
 const failReply = toXml({ return_code: 'FAIL', return_msg: 'busy' });
 const payerOpenid = 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o';
 
-function credentials(): SandboxOptions {
-    return {
-        appId: `wx${Crypto.randomBytes(8).toString('hex')}`,
-        appSecret: Crypto.randomBytes(16).toString('hex'),
-        mchId: String(1900000000 + Crypto.randomInt(99999999)),
-        apiKey: Crypto.randomBytes(16).toString('hex')
-    };
-}
+const credentials = (): SandboxOptions => sandboxCredentials();
 
 let sequence = 0;
 function tradeNo(): string {

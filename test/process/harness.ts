@@ -20,28 +20,15 @@ import { createSequelize, dialectOf, migrator } from '../../lib/db';
 import { signV2 } from '../../lib/wechatpay/sign';
 import { formatBeijingCompact } from '../../lib/wechatpay/time';
 import { toXml } from '../../lib/wechatpay/xml';
+import { eventually, sleep } from '../helpers';
 
 export const projectRoot = Path.join(__dirname, '..', '..');
 
-export function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep };
 
 /** Polls `check` until it answers something truthy; throws naming `what` after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs: number, everyMs = 50): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await check();
-        if (value) {
-            return value;
-        }
-
-        if (Date.now() > deadline) {
-            throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        }
-
-        await sleep(everyMs);
-    }
+export function waitFor<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs: number, everyMs = 50): Promise<T> {
+    return eventually(check, what, timeoutMs, everyMs);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
