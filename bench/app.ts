@@ -28,6 +28,7 @@ export async function startApp(databaseUrl: string, profileDir?: string): Promis
         JOBS: 'false',
         RESPONSE_VALIDATION: 'false',
         DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX ?? '10',
+        GOODS_CACHE_MS: process.env.GOODS_CACHE_MS ?? '1000',           // the production default (the tests turn it off)
         WECHAT_TIMEOUT_MS: '5000',
         WECHATPAY_TIMEOUT_MS: '5000',
         RATE_LIMIT_LOGIN: '1000000000',
