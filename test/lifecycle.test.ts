@@ -2,7 +2,8 @@ import * as Code from '@hapi/code';
 import * as Lab from '@hapi/lab';
 
 import { expireOrders } from '../lib/jobs/expiry';
-import { nextReconcileDelayMs, reconcilePayments } from '../lib/jobs/reconcile';
+import { reconcilePayments } from '../lib/jobs/reconcile';
+import { nextReconcileDelayMs } from '../lib/orders/sync';
 import { JobRunner } from '../lib/jobs/runner';
 import { Goods, Order, Payment } from '../models';
 import { eventually, eventuallyStatus, getOrder, json, pay, sim, startApp, TestApp, unpaidOrder } from './helpers';
@@ -183,7 +184,7 @@ describe('order lifecycle', () => {
             await reconcilePayments(app.server.app.context, first);
             row = (await Order.findByPk(order.id))!;
             expect(row.reconcileAttempts).to.equal(1);
-            expect(row.nextReconcileAt!.getTime()).to.equal(first.getTime() + nextReconcileDelayMs(0));
+            expect(row.nextReconcileAt!.getTime()).to.equal(first.getTime() + nextReconcileDelayMs(1));
             expect(row.claimedUntil).to.be.null();
             expect(nextReconcileDelayMs(1)).to.be.above(nextReconcileDelayMs(0));
             expect(nextReconcileDelayMs(100)).to.equal(600_000);

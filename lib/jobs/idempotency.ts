@@ -3,7 +3,7 @@ import { Op } from 'sequelize';
 import { IdempotencyKey } from '../../models';
 
 /** Idempotency keys are kept 24 hours, then forgotten. */
-export const idempotencyKeyTtlMs = 24 * 3600_000;
+const idempotencyKeyTtlMs = 24 * 3600_000;
 
 export async function purgeIdempotencyKeys(now = new Date()): Promise<number> {
     return IdempotencyKey.destroy({ where: { createdAt: { [Op.lt]: new Date(now.getTime() - idempotencyKeyTtlMs) } } });

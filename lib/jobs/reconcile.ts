@@ -1,15 +1,8 @@
 import { Op } from 'sequelize';
 
 import { Order } from '../../models';
-import { syncWithWechat, SyncContext } from '../orders/sync';
+import { nextReconcileDelayMs, syncWithWechat, SyncContext } from '../orders/sync';
 import { claimDueOrders } from './claim';
-
-/** Seconds until the next orderquery of an order still unpaid, by how many times it was asked already. */
-const backoffSeconds = [10, 20, 30, 60, 120, 300, 600];
-
-export function nextReconcileDelayMs(attempts: number): number {
-    return backoffSeconds[Math.min(attempts, backoffSeconds.length - 1)] * 1000;
-}
 
 /**
  * Notifications get lost: asks WeChat about unpaid orders that have a prepay, on a backoff schedule until they
@@ -32,7 +25,7 @@ export async function reconcilePayments(context: SyncContext, now = new Date(), 
 
         // Still unpaid: schedule the next look (a paid or closed order no longer matches the query above).
         await Order.update({
-            nextReconcileAt: new Date(now.getTime() + nextReconcileDelayMs(order.reconcileAttempts)),
+            nextReconcileAt: new Date(now.getTime() + nextReconcileDelayMs(order.reconcileAttempts + 1)),
             reconcileAttempts: order.reconcileAttempts + 1,
             claimedUntil: null
         }, { where: { id: order.id, status: 'unpaid' } });

@@ -7,12 +7,10 @@ import { Order, OrderItem, TradeType } from '../../models';
 import { PayError, PayV2Client } from '../wechatpay/client';
 import { formatBeijingCompact } from '../wechatpay/time';
 import { applyPayment, Merchant } from './payments';
+import { nextReconcileDelayMs } from './sync';
 
 /** prepay_id lives 2 hours at WeChat; stop reusing it a little before, so the phone never gets a dead one. */
 const prepayLifetimeMs = 2 * 3600_000 - 5 * 60_000;
-
-/** How soon the reconciler first asks WeChat about an order that has a prepay. */
-export const firstReconcileDelayMs = 10_000;
 
 export class CheckoutRejected extends Error {
     constructor(readonly reason: 'not_unpaid' | 'expired' | 'trade_type_fixed' | 'closed_at_wechat' | 'paid_at_wechat', message: string) {
@@ -90,7 +88,7 @@ async function orderAtWechat(context: CheckoutContext, order: Order, input: { tr
             prepayId: result.prepayId,
             codeUrl: result.codeUrl ?? null,
             prepayExpiresAt: new Date(Date.now() + prepayLifetimeMs),
-            nextReconcileAt: order.nextReconcileAt ?? new Date(Date.now() + firstReconcileDelayMs)
+            nextReconcileAt: order.nextReconcileAt ?? new Date(Date.now() + nextReconcileDelayMs(0))
         };
         await Order.update(changes, { where: { id: order.id, status: 'unpaid', tradeType: { [Op.or]: [null, input.tradeType] } } });
         order.set(changes);

@@ -11,7 +11,7 @@ const transitions: Record<OrderStatus, readonly OrderStatus[]> = {
     refunded: []
 };
 
-export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+function canTransition(from: OrderStatus, to: OrderStatus): boolean {
     return transitions[from].includes(to);
 }
 

@@ -5,6 +5,13 @@ import type { PayV2Client } from '../wechatpay/client';
 import { closeLocally } from './close';
 import { applyPayment, Merchant, PaymentResult } from './payments';
 
+/** Seconds until the next orderquery of an unpaid order with a prepay, by how many times it was asked already. */
+const backoffSeconds = [10, 20, 30, 60, 120, 300, 600];
+
+export function nextReconcileDelayMs(attempts: number): number {
+    return backoffSeconds[Math.min(attempts, backoffSeconds.length - 1)] * 1000;
+}
+
 export interface SyncContext {
     sequelize: Sequelize;
     pay: PayV2Client;

@@ -17,5 +17,3 @@ export function orderView(order: Order, items: OrderItem[] = order.items ?? []) 
         refundRequired: order.refundRequired ?? false
     };
 }
-
-export type OrderView = ReturnType<typeof orderView>;
