@@ -236,7 +236,7 @@ export const orderRoutes: Plugin<AppContext> = {
                 const order = await ownOrder(request);
                 let outcome;
                 try {
-                    outcome = await closeOrder(sequelize, context.pay, context.merchant, order);
+                    outcome = await closeOrder(context, order);
                 }
                 catch (err) {
                     return payFailure(request, err);

@@ -1,16 +1,16 @@
 import { Op } from 'sequelize';
 
 import { closeOrder } from '../orders/close';
-import type { SyncContext } from '../orders/sync';
+import type { PaymentContext } from '../orders/payments';
 import { claimDueOrders } from './claim';
 
 /** Closes unpaid orders past their expiry, at WeChat and here, releasing their stock. Returns how many it closed. */
-export async function expireOrders(context: SyncContext, now = new Date(), batch = 50, log: (message: string) => void = () => {}): Promise<number> {
+export async function expireOrders(context: PaymentContext, now = new Date(), batch = 50, log: (message: string) => void = () => {}): Promise<number> {
     const due = await claimDueOrders({ status: 'unpaid', expiresAt: { [Op.lte]: now } }, 'expiresAt', now, batch);
     let closed = 0;
     for (const order of due) {
         try {
-            const outcome = await closeOrder(context.sequelize, context.pay, context.merchant, order);
+            const outcome = await closeOrder(context, order);
             closed += outcome === 'closed' ? 1 : 0;
         }
         catch (err) {

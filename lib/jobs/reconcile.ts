@@ -1,14 +1,15 @@
 import { Op } from 'sequelize';
 
 import { Order } from '../../models';
-import { nextReconcileDelayMs, syncWithWechat, SyncContext } from '../orders/sync';
+import type { PaymentContext } from '../orders/payments';
+import { nextReconcileDelayMs, syncWithWechat } from '../orders/sync';
 import { claimDueOrders } from './claim';
 
 /**
  * Notifications get lost: asks WeChat about unpaid orders that have a prepay, on a backoff schedule until they
  * expire, and applies a payment exactly as a notification would. Returns how many payments it applied.
  */
-export async function reconcilePayments(context: SyncContext, now = new Date(), batch = 50, log: (message: string) => void = () => {}): Promise<number> {
+export async function reconcilePayments(context: PaymentContext, now = new Date(), batch = 50, log: (message: string) => void = () => {}): Promise<number> {
     const due = await claimDueOrders({ status: 'unpaid', prepayId: { [Op.ne]: null }, nextReconcileAt: { [Op.lte]: now } }, 'nextReconcileAt', now, batch);
     let applied = 0;
     for (const order of due) {

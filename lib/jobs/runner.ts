@@ -1,4 +1,4 @@
-import type { SyncContext } from '../orders/sync';
+import type { PaymentContext } from '../orders/payments';
 import { expireOrders } from './expiry';
 import { purgeIdempotencyKeys } from './idempotency';
 import { reconcilePayments } from './reconcile';
@@ -11,7 +11,7 @@ export class JobRunner {
     private timer: NodeJS.Timeout | undefined;
     private running: Promise<void> | undefined;
 
-    constructor(private readonly context: SyncContext, private readonly intervalMs: number, private readonly log: (message: string) => void) {}
+    constructor(private readonly context: PaymentContext, private readonly intervalMs: number, private readonly log: (message: string) => void) {}
 
     start(): void {
         this.timer = setInterval(() => {

@@ -1,12 +1,12 @@
 import * as Crypto from 'crypto';
 
 import * as QRCode from 'qrcode';
-import { Op, Sequelize } from 'sequelize';
+import { Op } from 'sequelize';
 
 import { Order, OrderItem, TradeType } from '../../models';
-import { PayError, PayV2Client } from '../wechatpay/client';
+import { PayError } from '../wechatpay/client';
 import { formatBeijingCompact } from '../wechatpay/time';
-import { applyPayment, Merchant } from './payments';
+import { applyQueriedPayment, PaymentContext } from './payments';
 import { nextReconcileDelayMs } from './sync';
 
 /** prepay_id lives 2 hours at WeChat; stop reusing it a little before, so the phone never gets a dead one. */
@@ -33,10 +33,7 @@ export interface NativePayment {
     qrCode: string;
 }
 
-export interface CheckoutContext {
-    sequelize: Sequelize;
-    pay: PayV2Client;
-    merchant: Merchant;
+export interface CheckoutContext extends PaymentContext {
     notifyUrl: string;
 }
 
@@ -95,11 +92,7 @@ async function orderAtWechat(context: CheckoutContext, order: Order, input: { tr
     }
     catch (err) {
         if (err instanceof PayError && err.errCode === 'ORDERPAID') {
-            const query = await context.pay.orderQuery(order.outTradeNo);
-            if (query.state === 'SUCCESS' || query.state === 'REFUND') {
-                await applyPayment(context.sequelize, context.merchant, query.trade, 'query');
-            }
-
+            await applyQueriedPayment(context, order.outTradeNo);
             throw new CheckoutRejected('paid_at_wechat', `Order ${order.id} is already paid`);
         }
 

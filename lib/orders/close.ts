@@ -1,10 +1,9 @@
 import { Sequelize, literal } from 'sequelize';
 
 import { Goods, Order, OrderItem } from '../../models';
-import type { Merchant } from './payments';
-import { applyPayment } from './payments';
+import { PayError } from '../wechatpay/client';
+import { applyQueriedPayment, PaymentContext } from './payments';
 import { transition } from './status';
-import { PayError, PayV2Client } from '../wechatpay/client';
 
 export type CloseOutcome = 'closed' | 'already_closed' | 'paid' | 'not_unpaid';
 
@@ -13,7 +12,7 @@ export type CloseOutcome = 'closed' | 'already_closed' | 'paid' | 'not_unpaid';
  * here with a conditional `unpaid → closed` and its stock released, in one transaction. If WeChat says the order
  * was paid meanwhile, the payment is applied instead and the outcome is `paid`.
  */
-export async function closeOrder(sequelize: Sequelize, pay: PayV2Client, merchant: Merchant, order: Order): Promise<CloseOutcome> {
+export async function closeOrder(context: PaymentContext, order: Order): Promise<CloseOutcome> {
     if (order.status === 'closed') {
         return 'already_closed';
     }
@@ -24,7 +23,7 @@ export async function closeOrder(sequelize: Sequelize, pay: PayV2Client, merchan
 
     if (order.prepayId) {
         try {
-            await pay.closeOrder(order.outTradeNo);
+            await context.pay.closeOrder(order.outTradeNo);
         }
         catch (err) {
             if (!(err instanceof PayError) || (err.errCode !== 'ORDERPAID' && err.errCode !== 'ORDERNOTEXIST')) {
@@ -32,17 +31,13 @@ export async function closeOrder(sequelize: Sequelize, pay: PayV2Client, merchan
             }
 
             if (err.errCode === 'ORDERPAID') {
-                const query = await pay.orderQuery(order.outTradeNo);
-                if (query.state === 'SUCCESS' || query.state === 'REFUND') {
-                    await applyPayment(sequelize, merchant, query.trade, 'query');
-                }
-
+                await applyQueriedPayment(context, order.outTradeNo);
                 return 'paid';
             }
         }
     }
 
-    const closed = await closeLocally(sequelize, order.id);
+    const closed = await closeLocally(context.sequelize, order.id);
     if (closed) {
         return 'closed';
     }

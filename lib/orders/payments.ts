@@ -1,7 +1,7 @@
 import { Sequelize, Transaction, UniqueConstraintError } from 'sequelize';
 
 import { Order, Payment } from '../../models';
-import type { PaidTrade } from '../wechatpay/client';
+import type { PaidTrade, PayV2Client, QueryResult } from '../wechatpay/client';
 import { parseBeijingCompact } from '../wechatpay/time';
 import { transition } from './status';
 
@@ -20,6 +20,26 @@ export interface PaymentResult {
 export interface Merchant {
     appId: string;
     mchId: string;
+}
+
+/** What believing WeChat takes: the database, the Pay client and who we are at WeChat. */
+export interface PaymentContext {
+    sequelize: Sequelize;
+    pay: PayV2Client;
+    merchant: Merchant;
+}
+
+/**
+ * Asks WeChat where an order stands (orderquery) and, when it reports a payment, applies it exactly as a
+ * notification would be. Resolves to WeChat's trade state and, if there was one, what the payment did.
+ */
+export async function applyQueriedPayment(context: PaymentContext, outTradeNo: string): Promise<{ state: QueryResult['state']; payment?: PaymentResult }> {
+    const result = await context.pay.orderQuery(outTradeNo);
+    if (result.state === 'SUCCESS' || result.state === 'REFUND') {
+        return { state: result.state, payment: await applyPayment(context.sequelize, context.merchant, result.trade, 'query') };
+    }
+
+    return { state: result.state };
 }
 
 /**

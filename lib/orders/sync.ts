@@ -1,9 +1,8 @@
-import { Op, Sequelize } from 'sequelize';
+import { Op } from 'sequelize';
 
 import { Order } from '../../models';
-import type { PayV2Client } from '../wechatpay/client';
 import { closeLocally } from './close';
-import { applyPayment, Merchant, PaymentResult } from './payments';
+import { applyQueriedPayment, PaymentContext, PaymentResult } from './payments';
 
 /** Seconds until the next orderquery of an unpaid order with a prepay, by how many times it was asked already. */
 const backoffSeconds = [10, 20, 30, 60, 120, 300, 600];
@@ -12,27 +11,17 @@ export function nextReconcileDelayMs(attempts: number): number {
     return backoffSeconds[Math.min(attempts, backoffSeconds.length - 1)] * 1000;
 }
 
-export interface SyncContext {
-    sequelize: Sequelize;
-    pay: PayV2Client;
-    merchant: Merchant;
-}
-
 /**
  * Asks WeChat (orderquery) where an order stands and applies what it says: a payment exactly as a notification
  * would be applied, a close made at WeChat as a local close.
  */
-export async function syncWithWechat(context: SyncContext, order: Order): Promise<PaymentResult | undefined> {
-    const result = await context.pay.orderQuery(order.outTradeNo);
-    if (result.state === 'SUCCESS' || result.state === 'REFUND') {
-        return applyPayment(context.sequelize, context.merchant, result.trade, 'query');
-    }
-
-    if (result.state === 'CLOSED') {
+export async function syncWithWechat(context: PaymentContext, order: Order): Promise<PaymentResult | undefined> {
+    const { state, payment } = await applyQueriedPayment(context, order.outTradeNo);
+    if (state === 'CLOSED') {
         await closeLocally(context.sequelize, order.id);
     }
 
-    return undefined;
+    return payment;
 }
 
 /** Takes the right to query this order now: at most one query every `intervalMs` per order, across instances. */
