@@ -1,4 +1,3 @@
-import * as Fs from 'fs';
 import * as Path from 'path';
 import { Options, Sequelize, Transaction } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
@@ -28,15 +27,11 @@ export function createSequelize(url: string, options: { logging?: boolean; poolM
     };
 
     if (dialect === 'sqlite') {
-        const storage = url.slice('sqlite:'.length);
-        if (storage !== ':memory:') {
-            Fs.mkdirSync(Path.dirname(Path.resolve(storage)), { recursive: true });
-        }
-
+        // sequelize creates the file's folder itself when it first connects.
         const sequelize = new Sequelize({
             ...common,
             dialect: 'sqlite',
-            storage,
+            storage: url.slice('sqlite:'.length),
             transactionType: Transaction.TYPES.IMMEDIATE,
             retry: { max: 0 }
         });
