@@ -81,7 +81,7 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
     server.app.context = context;
     await server.register({ plugin: loggingPlugin, options: { level: config.logLevel } });
     await server.register(errorsPlugin);
-    await server.register({ plugin: authPlugin, options: { jwt: config.jwt, models } });
+    await server.register({ plugin: authPlugin, options: { jwt: config.jwt, sequelize } });
     await server.register({ plugin: rateLimitPlugin, options: { config } });
     await server.register({ plugin: docsPlugin, options: { version } });
 

@@ -1,9 +1,11 @@
 import type { Plugin, Request } from '@hapi/hapi';
 import * as HapiAuthJwt2 from 'hapi-auth-jwt2';
 
+import type { Sequelize } from 'sequelize';
+
 import type { Config } from '../config';
 import { jwtAlgorithm, jwtKey, TokenClaims } from '../lib/auth/tokens';
-import type { Models } from '../models';
+import { selectRows } from '../lib/sql';
 
 export interface Credentials {
     userId: number;
@@ -18,10 +20,10 @@ declare module '@hapi/hapi' {
 }
 
 /** The `jwt` strategy: a Bearer token in the Authorization header only (never the URL or a cookie, which get logged). */
-export const authPlugin: Plugin<{ jwt: Config['jwt']; models: Models }> = {
+export const authPlugin: Plugin<{ jwt: Config['jwt']; sequelize: Sequelize }> = {
     name: 'wxshop-auth',
     dependencies: [],
-    async register(server, { jwt, models }) {
+    async register(server, { jwt, sequelize }) {
         await server.register(HapiAuthJwt2);
         server.auth.strategy('jwt', 'jwt', {
             key: jwtKey(jwt.secret),
@@ -35,8 +37,9 @@ export const authPlugin: Plugin<{ jwt: Config['jwt']; models: Models }> = {
                     return { isValid: false };
                 }
 
-                const user = await models.User.findByPk(userId, { attributes: ['id', 'openid'] });
-                return user ? { isValid: true, credentials: { userId: user.id, openid: user.openid } } : { isValid: false };
+                // Every authenticated request asks, so a deleted user's tokens stop working at once (raw SQL: lib/sql.ts).
+                const [user] = await selectRows<{ openid: string }>(sequelize, 'SELECT openid FROM users WHERE id = $1', [userId]);
+                return user ? { isValid: true, credentials: { userId, openid: user.openid } } : { isValid: false };
             }
         });
     }

@@ -66,7 +66,7 @@ export const paymentRoutes: Plugin<AppContext> = {
                 }
 
                 if (result.outcome === 'refund_required') {
-                    request.log(['error', 'notify'], `order ${result.order!.id} was paid after it closed (transaction ${fields.transaction_id}): it is flagged for refund.`);
+                    request.log(['error', 'notify'], `order ${result.orderId} was paid after it closed (transaction ${fields.transaction_id}): it is flagged for refund.`);
                 }
 
                 return reply(h, 200, notifySuccessXml);

@@ -1,9 +1,11 @@
 import * as Crypto from 'crypto';
 
-import { Op, Sequelize, UniqueConstraintError, literal } from 'sequelize';
+import { Sequelize, Transaction, UniqueConstraintError } from 'sequelize';
 
-import { Goods, IdempotencyKey, Order, OrderItem } from '../../models';
+import { IdempotencyKey, Order, OrderItem } from '../../models';
+import { changeRows, insertRow, insertRows, placeholders, selectRows, sqlDate } from '../sql';
 import { formatBeijingCompact } from '../wechatpay/time';
+import type { OrderItemRecord, OrderRecord } from './view';
 
 export interface OrderLine {
     goodsId: number;
@@ -18,8 +20,8 @@ export class OrderRejected extends Error {
 }
 
 export interface CreatedOrder {
-    order: Order;
-    items: OrderItem[];
+    order: OrderRecord;
+    items: OrderItemRecord[];
     /** True when an Idempotency-Key replay returned an order created earlier. */
     replayed: boolean;
 }
@@ -54,22 +56,13 @@ function requestHash(lines: OrderLine[]): string {
 }
 
 /**
- * Creates an order in one transaction: prices and names from the database, stock taken with one guarded
- * `UPDATE ... WHERE stock >= n` per line, the order, its lines and the idempotency key written together.
- * Any failure rolls everything back.
+ * Creates an order in one transaction: stock taken with one guarded `UPDATE ... WHERE stock >= n` per line, names
+ * and prices read from the database as the stock is taken, the order, its lines and the idempotency key written
+ * together. Any failure rolls everything back. Raw SQL: this runs on every order (lib/sql.ts).
  */
 export async function createOrder(sequelize: Sequelize, input: { userId: number; lines: OrderLine[]; ttlSeconds: number; idempotencyKey?: string }): Promise<CreatedOrder> {
     const lines = normaliseLines(input.lines);
     const hash = requestHash(lines);
-
-    // Names and prices are read before the transaction (the order is priced as the goods were when it was placed),
-    // which keeps the write transaction short; the guarded stock update inside it is what must be atomic.
-    const goods = await Goods.findAll({ where: { id: lines.map((line) => line.goodsId) }, attributes: ['id', 'name', 'price'] });
-    const goodsById = new Map(goods.map((row) => [row.id, row]));
-    const missing = lines.filter((line) => !goodsById.has(line.goodsId)).map((line) => line.goodsId);
-    if (missing.length) {
-        throw new OrderRejected('unknown_goods', `Goods ${missing.join(', ')} do not exist`);
-    }
 
     try {
         return await sequelize.transaction(async (transaction) => {
@@ -80,39 +73,32 @@ export async function createOrder(sequelize: Sequelize, input: { userId: number;
                 }
             }
 
-            for (const line of lines) {
-                const [taken] = await Goods.update({ stock: literal(`stock - ${line.count}`) as any }, {
-                    where: { id: line.goodsId, stock: { [Op.gte]: line.count } },
-                    transaction
-                });
-                if (taken !== 1) {
-                    const item = goodsById.get(line.goodsId)!;
-                    throw new OrderRejected('out_of_stock', `Not enough stock for goods ${item.id} (${item.name}): ${line.count} asked`);
-                }
-            }
-
             const now = new Date();
-            const order = await Order.create({
-                userId: input.userId,
+            const goods = await takeStock(sequelize, lines, now, transaction);
+            const items = lines.map((line) => ({ goodsId: line.goodsId, name: goods.get(line.goodsId)!.name, price: goods.get(line.goodsId)!.price, count: line.count }));
+            const order = {
                 outTradeNo: newOutTradeNo(now),
-                status: 'unpaid',
-                totalFee: lines.reduce((sum, line) => sum + goodsById.get(line.goodsId)!.price * line.count, 0),
+                status: 'unpaid' as const,
+                totalFee: items.reduce((sum, item) => sum + item.price * item.count, 0),
+                createdAt: now,
                 expiresAt: new Date(now.getTime() + input.ttlSeconds * 1000)
-            }, { transaction });
+            };
+            const created = sqlDate(sequelize, now);
+            const id = await insertRow(sequelize,
+                'INSERT INTO orders (user_id, out_trade_no, status, total_fee, expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)',
+                [input.userId, order.outTradeNo, order.status, order.totalFee, sqlDate(sequelize, order.expiresAt), created], transaction);
 
-            const items = await OrderItem.bulkCreate(lines.map((line) => ({
-                orderId: order.id,
-                goodsId: line.goodsId,
-                name: goodsById.get(line.goodsId)!.name,
-                price: goodsById.get(line.goodsId)!.price,
-                count: line.count
-            })), { transaction });
+            const values = items.map((_, index) => `(${placeholders(index * 5 + 1, 5)})`).join(', ');
+            await insertRows(sequelize, `INSERT INTO order_items (order_id, goods_id, name, price, count) VALUES ${values}`,
+                items.flatMap((item) => [id, item.goodsId, item.name, item.price, item.count]), transaction);
 
             if (input.idempotencyKey) {
-                await IdempotencyKey.create({ userId: input.userId, key: input.idempotencyKey, requestHash: hash, orderId: order.id }, { transaction });
+                const key = sequelize.getQueryInterface().quoteIdentifier('key');      // a reserved word in MySQL
+                await insertRows(sequelize, `INSERT INTO idempotency_keys (user_id, ${key}, request_hash, order_id, created_at) VALUES ($1, $2, $3, $4, $5)`,
+                    [input.userId, input.idempotencyKey, hash, id, created], transaction);
             }
 
-            return { order, items, replayed: false };
+            return { order: { id, ...order }, items, replayed: false };
         });
     }
     catch (err) {
@@ -128,7 +114,66 @@ export async function createOrder(sequelize: Sequelize, input: { userId: number;
     }
 }
 
-async function findReplay(userId: number, key: string, hash: string, transaction?: any): Promise<CreatedOrder | undefined> {
+/**
+ * Takes each line's count from its goods' stock, never below zero, and reads the goods' names and prices under the
+ * same write lock: in the UPDATE itself (RETURNING) where the database can, or once after the updates (MariaDB).
+ */
+async function takeStock(sequelize: Sequelize, lines: OrderLine[], now: Date, transaction: Transaction): Promise<Map<number, PricedGoods>> {
+    const returning = sequelize.getDialect() !== 'mysql';
+    const take = 'UPDATE goods SET stock = stock - $1, updated_at = $2 WHERE id = $3 AND stock >= $1';
+    const goods = new Map<number, PricedGoods>();
+    for (const line of lines) {
+        const bind = [line.count, sqlDate(sequelize, now), line.goodsId];
+        let taken: boolean;
+        if (returning) {
+            // As a SELECT, so that sequelize hands back the rows RETURNING gives (on SQLite it would drop them).
+            const [row] = await selectRows<PricedGoods>(sequelize, `${take} RETURNING id, name, price`, bind, transaction);
+            taken = row !== undefined;
+            if (row) {
+                goods.set(line.goodsId, row);
+            }
+        }
+        else {
+            taken = await changeRows(sequelize, take, bind, transaction) === 1;
+        }
+
+        if (!taken) {
+            throw await stockRejection(sequelize, lines, line, transaction);
+        }
+    }
+
+    if (!returning) {
+        for (const row of await readGoods(sequelize, lines, transaction)) {
+            goods.set(Number(row.id), row);
+        }
+    }
+
+    return goods;
+}
+
+interface PricedGoods {
+    id: number;
+    name: string;
+    price: number;
+}
+
+function readGoods(sequelize: Sequelize, lines: OrderLine[], transaction: Transaction): Promise<PricedGoods[]> {
+    return selectRows<PricedGoods>(sequelize, `SELECT id, name, price FROM goods WHERE id IN (${placeholders(1, lines.length)})`,
+        lines.map((line) => line.goodsId), transaction);
+}
+
+/** Why a line's stock could not be taken: goods that do not exist (all of them named), or not enough stock. */
+async function stockRejection(sequelize: Sequelize, lines: OrderLine[], failed: OrderLine, transaction: Transaction): Promise<OrderRejected> {
+    const found = new Map((await readGoods(sequelize, lines, transaction)).map((row) => [Number(row.id), row]));
+    const missing = lines.filter((line) => !found.has(line.goodsId)).map((line) => line.goodsId);
+    if (missing.length) {
+        return new OrderRejected('unknown_goods', `Goods ${missing.join(', ')} do not exist`);
+    }
+
+    return new OrderRejected('out_of_stock', `Not enough stock for goods ${failed.goodsId} (${found.get(failed.goodsId)!.name}): ${failed.count} asked`);
+}
+
+async function findReplay(userId: number, key: string, hash: string, transaction?: Transaction): Promise<CreatedOrder | undefined> {
     const existing = await IdempotencyKey.findOne({ where: { userId, key }, transaction });
     if (!existing) {
         return undefined;

@@ -3,7 +3,8 @@ import { Sequelize, Transaction, UniqueConstraintError } from 'sequelize';
 import { Order, Payment } from '../../models';
 import type { PaidTrade, PayV2Client, QueryResult } from '../wechatpay/client';
 import { parseBeijingCompact } from '../wechatpay/time';
-import { transition } from './status';
+import { insertRows, sqlDate } from '../sql';
+import { markPaid } from './status';
 
 export type PaymentOutcome =
     | 'applied'             // unpaid → paid
@@ -14,7 +15,8 @@ export type PaymentOutcome =
 export interface PaymentResult {
     outcome: PaymentOutcome;
     reason?: string;
-    order?: Order;
+    /** The order it was for, when that was looked up (not on the usual path, which needs no lookup). */
+    orderId?: number;
 }
 
 export interface Merchant {
@@ -53,48 +55,42 @@ export async function applyPayment(sequelize: Sequelize, merchant: Merchant, tra
         return { outcome: 'rejected', reason: rejection };
     }
 
-    const paidAt = parseBeijingCompact(trade.timeEnd)!;
-    // Read before the transaction: out_trade_no and total_fee never change, and the status is checked by the
-    // conditional update inside it. A short write transaction is what lets notifications go through quickly.
-    const order = await Order.findOne({ where: { outTradeNo: trade.outTradeNo } });
-    if (!order) {
-        return { outcome: 'rejected', reason: `no order has out_trade_no ${trade.outTradeNo}` };
-    }
-
-    if (order.totalFee !== trade.totalFee) {
-        return { outcome: 'rejected', reason: `total_fee ${trade.totalFee} differs from the order's ${order.totalFee}`, order };
-    }
-
+    const paid = { ...trade, paidAt: parseBeijingCompact(trade.timeEnd)!, source };
     try {
         return await sequelize.transaction(async (transaction) => {
-            // The usual case first: an unpaid order becomes paid. The payments insert then meets the unique
-            // transaction_id only if that payment paid another order, which rolls everything back (see below).
-            const changes = { transactionId: trade.transactionId, paidAt, payerOpenid: trade.openid ?? null, claimedUntil: null, nextReconcileAt: null };
-            if (await transition(order.id, 'unpaid', 'paid', changes, transaction)) {
-                await recordPayment(order, trade, paidAt, source, 'applied', transaction);
-                order.set({ ...changes, status: 'paid' });
-                return { outcome: 'applied', order };
+            // The usual case in two statements: the unpaid order of this out_trade_no and total_fee becomes paid, and
+            // the payment is recorded. The insert meets the unique transaction_id only if that payment paid another
+            // order, which rolls everything back (see below).
+            if (await markPaid(sequelize, paid, transaction)) {
+                await recordPayment(sequelize, paid, 'applied', transaction);
+                return { outcome: 'applied' };
+            }
+
+            const order = await Order.findOne({ where: { outTradeNo: trade.outTradeNo }, attributes: ['id', 'totalFee'], transaction });
+            const mismatch = orderMismatch(trade, order);
+            if (mismatch) {
+                return mismatch;
             }
 
             // Not unpaid any more: this payment was applied before, or it came for an order closed meanwhile (or,
             // never seen, a second payment of a paid order). Money received is recorded and flagged, never dropped.
             const recorded = await Payment.findOne({ where: { transactionId: trade.transactionId }, transaction });
             if (recorded) {
-                return classifyRecorded(recorded, order);
+                return classifyRecorded(recorded, order!.id);
             }
 
-            await recordPayment(order, trade, paidAt, source, 'refund_required', transaction);
-            await Order.update({ refundRequired: true }, { where: { id: order.id }, transaction });
-            await order.reload({ transaction });
-            return { outcome: 'refund_required', order };
+            await recordPayment(sequelize, paid, 'refund_required', transaction);
+            await Order.update({ refundRequired: true }, { where: { id: order!.id }, transaction });
+            return { outcome: 'refund_required', orderId: order!.id };
         });
     }
     catch (err) {
         if (err instanceof UniqueConstraintError) {
             // Recorded by a concurrent delivery of the same notification, or this transaction_id paid another order.
             const recorded = await Payment.findOne({ where: { transactionId: trade.transactionId } });
-            if (recorded) {
-                return classifyRecorded(recorded, order);
+            const order = await Order.findOne({ where: { outTradeNo: trade.outTradeNo }, attributes: ['id', 'totalFee'] });
+            if (recorded && order) {
+                return classifyRecorded(recorded, order.id);
             }
         }
 
@@ -102,23 +98,33 @@ export async function applyPayment(sequelize: Sequelize, merchant: Merchant, tra
     }
 }
 
-function classifyRecorded(recorded: Payment, order: Order): PaymentResult {
-    return recorded.orderId === order.id
-        ? { outcome: 'duplicate', order }
-        : { outcome: 'rejected', reason: `transaction_id ${recorded.transactionId} already paid order ${recorded.orderId}`, order };
+/** Why a payment that changed nothing does not belong to an order of ours at all. */
+function orderMismatch(trade: PaidTrade, order: Pick<Order, 'id' | 'totalFee'> | null): PaymentResult | undefined {
+    if (!order) {
+        return { outcome: 'rejected', reason: `no order has out_trade_no ${trade.outTradeNo}` };
+    }
+
+    if (order.totalFee !== trade.totalFee) {
+        return { outcome: 'rejected', reason: `total_fee ${trade.totalFee} differs from the order's ${order.totalFee}`, orderId: order.id };
+    }
+
+    return undefined;
 }
 
-function recordPayment(order: Order, trade: PaidTrade, paidAt: Date, source: 'notify' | 'query', outcome: Payment['outcome'], transaction: Transaction) {
-    return Payment.create({
-        orderId: order.id,
-        transactionId: trade.transactionId,
-        totalFee: trade.totalFee,
-        payerOpenid: trade.openid ?? null,
-        paidAt,
-        source,
-        outcome,
-        raw: JSON.stringify(trade.raw)
-    }, { transaction });
+function classifyRecorded(recorded: Payment, orderId: number): PaymentResult {
+    return recorded.orderId === orderId
+        ? { outcome: 'duplicate', orderId }
+        : { outcome: 'rejected', reason: `transaction_id ${recorded.transactionId} already paid order ${recorded.orderId}`, orderId };
+}
+
+/** Records a payment against the order of its out_trade_no (raw SQL: it runs on every notification). */
+async function recordPayment(sequelize: Sequelize, paid: PaidTrade & { paidAt: Date; source: Payment['source'] }, outcome: Payment['outcome'], transaction: Transaction) {
+    await insertRows(sequelize,
+        'INSERT INTO payments (order_id, transaction_id, total_fee, payer_openid, paid_at, source, outcome, raw, created_at) ' +
+        'VALUES ((SELECT id FROM orders WHERE out_trade_no = $1), $2, $3, $4, $5, $6, $7, $8, $9)',
+        [paid.outTradeNo, paid.transactionId, paid.totalFee, paid.openid ?? null, sqlDate(sequelize, paid.paidAt), paid.source, outcome,
+            JSON.stringify(paid.raw), sqlDate(sequelize, new Date())],
+        transaction);
 }
 
 function checkTrade(merchant: Merchant, trade: PaidTrade): string | undefined {

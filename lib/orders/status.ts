@@ -1,6 +1,7 @@
-import { Op, Transaction, WhereOptions } from 'sequelize';
+import { Op, Sequelize, Transaction, WhereOptions } from 'sequelize';
 
 import { Order, OrderStatus } from '../../models';
+import { changeRows, sqlDate } from '../sql';
 
 /** Every status change an order can make. Anything else is refused. */
 const transitions: Record<OrderStatus, readonly OrderStatus[]> = {
@@ -11,8 +12,10 @@ const transitions: Record<OrderStatus, readonly OrderStatus[]> = {
     refunded: []
 };
 
-function canTransition(from: OrderStatus, to: OrderStatus): boolean {
-    return transitions[from].includes(to);
+function checkTransition(order: number | string, from: OrderStatus, to: OrderStatus): void {
+    if (!transitions[from].includes(to)) {
+        throw new Error(`order ${order}: ${from} → ${to} is not a valid transition`);
+    }
 }
 
 /**
@@ -27,13 +30,29 @@ export async function transition(
     transaction?: Transaction,
     extraWhere: WhereOptions<Order> = {}
 ): Promise<boolean> {
-    if (!canTransition(from, to)) {
-        throw new Error(`order ${orderId}: ${from} → ${to} is not a valid transition`);
-    }
+    checkTransition(orderId, from, to);
 
     const [affected] = await Order.update({ ...changes, status: to }, {
         where: { [Op.and]: [{ id: orderId, status: from }, extraWhere] },
         transaction
     });
     return affected === 1;
+}
+
+/**
+ * The unpaid → paid transition of a verified payment, as one raw UPDATE (it runs on every notification): by
+ * out_trade_no, and only if the order's total_fee is the amount paid. Resolves to whether this caller made it.
+ */
+export async function markPaid(
+    sequelize: Sequelize,
+    payment: { outTradeNo: string; totalFee: number; transactionId: string; openid?: string; paidAt: Date },
+    transaction: Transaction
+): Promise<boolean> {
+    checkTransition(payment.outTradeNo, 'unpaid', 'paid');
+    const changed = await changeRows(sequelize,
+        'UPDATE orders SET status = $1, transaction_id = $2, paid_at = $3, payer_openid = $4, claimed_until = NULL, next_reconcile_at = NULL, updated_at = $5 ' +
+        'WHERE out_trade_no = $6 AND status = $7 AND total_fee = $8',
+        ['paid', payment.transactionId, sqlDate(sequelize, payment.paidAt), payment.openid ?? null, sqlDate(sequelize, new Date()), payment.outTradeNo, 'unpaid', payment.totalFee],
+        transaction);
+    return changed === 1;
 }

@@ -1,7 +1,13 @@
 import type { Order, OrderItem } from '../../models';
 
+/** What an order's public view is made of: an Order, or the fields of one just written by raw SQL. */
+export type OrderRecord = Pick<Order, 'id' | 'outTradeNo' | 'status' | 'totalFee' | 'createdAt' | 'expiresAt'>
+    & Partial<Pick<Order, 'tradeType' | 'paidAt' | 'transactionId' | 'closedAt' | 'refundRequired' | 'items'>>;
+
+export type OrderItemRecord = Pick<OrderItem, 'goodsId' | 'name' | 'price' | 'count'>;
+
 /** The public shape of an order: camelCase, money in fen, nothing internal (claims, reconcile schedule). */
-export function orderView(order: Order, items: OrderItem[] = order.items ?? []) {
+export function orderView(order: OrderRecord, items: OrderItemRecord[] = order.items ?? []) {
     return {
         id: order.id,
         outTradeNo: order.outTradeNo,
