@@ -3,7 +3,11 @@ import * as Inert from '@hapi/inert';
 import * as Vision from '@hapi/vision';
 import * as HapiSwagger from 'hapi-swagger';
 
-/** Swagger UI at /documentation, with an Authorize button that takes `Bearer <token>`. */
+/**
+ * Swagger UI at /documentation, with an Authorize button that takes `Bearer <token>`. The token is required by
+ * default; routes without authentication (login, the catalogue, health, WeChat's notify) say so, so the UI shows
+ * the lock only where a token is needed.
+ */
 export const docsPlugin: Plugin<{ version: string }> = {
     name: 'wxshop-docs',
     async register(server, { version }) {
@@ -30,6 +34,15 @@ export const docsPlugin: Plugin<{ version: string }> = {
                 ],
                 documentationPath: '/documentation',
                 routeTag: (tags: string[]) => tags.includes('api')
+            }
+        });
+
+        server.ext('onPreStart', () => {
+            for (const route of server.table()) {
+                if (!(route.settings.auth || (route.settings.auth !== false && server.auth.settings.default))) {     // hapi's own rule
+                    const plugins = route.settings.plugins as Record<string, Record<string, unknown> | undefined>;
+                    plugins['hapi-swagger'] = { ...plugins['hapi-swagger'], security: [] };
+                }
             }
         });
     }

@@ -31,8 +31,15 @@ export const loggingPlugin: Plugin<{ level: string }> = {
                 ignoreTags: ['sandbox'],
                 logRequestStart: false,
                 logRequestComplete: true,
-                getChildBindings: (request) => ({ reqId: request.info.id })
+                getChildBindings: (request) => ({ reqId: request.info.id }),
+                // A client hanging up (ECONNRESET) or sending bytes that are not HTTP is the client's problem, not
+                // an error of ours: hapi-pino would log it at error level, so it is logged below at debug instead.
+                ignoredEventTags: { log: ['client'] } as object as object[]      // its typings disagree with its code
             }
+        });
+
+        server.events.on({ name: 'log', filter: { tags: ['connection', 'client'], all: true } }, (event) => {
+            server.logger.debug({ err: event.error, tags: event.tags }, 'client connection error');
         });
     }
 };
