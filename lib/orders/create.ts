@@ -74,7 +74,8 @@ export async function createOrder(sequelize: Sequelize, input: { userId: number;
             }
 
             const now = new Date();
-            const goods = await takeStock(sequelize, lines, now, transaction);
+            const created = sqlDate(sequelize, now);
+            const goods = await takeStock(sequelize, lines, created, transaction);
             const items = lines.map((line) => ({ goodsId: line.goodsId, name: goods.get(line.goodsId)!.name, price: goods.get(line.goodsId)!.price, count: line.count }));
             const order = {
                 outTradeNo: newOutTradeNo(now),
@@ -83,7 +84,6 @@ export async function createOrder(sequelize: Sequelize, input: { userId: number;
                 createdAt: now,
                 expiresAt: new Date(now.getTime() + input.ttlSeconds * 1000)
             };
-            const created = sqlDate(sequelize, now);
             const id = await insertRow(sequelize,
                 'INSERT INTO orders (user_id, out_trade_no, status, total_fee, expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)',
                 [input.userId, order.outTradeNo, order.status, order.totalFee, sqlDate(sequelize, order.expiresAt), created], transaction);
@@ -118,12 +118,12 @@ export async function createOrder(sequelize: Sequelize, input: { userId: number;
  * Takes each line's count from its goods' stock, never below zero, and reads the goods' names and prices under the
  * same write lock: in the UPDATE itself (RETURNING) where the database can, or once after the updates (MariaDB).
  */
-async function takeStock(sequelize: Sequelize, lines: OrderLine[], now: Date, transaction: Transaction): Promise<Map<number, PricedGoods>> {
+async function takeStock(sequelize: Sequelize, lines: OrderLine[], updatedAt: Date | string, transaction: Transaction): Promise<Map<number, PricedGoods>> {
     const returning = sequelize.getDialect() !== 'mysql';
     const take = 'UPDATE goods SET stock = stock - $1, updated_at = $2 WHERE id = $3 AND stock >= $1';
     const goods = new Map<number, PricedGoods>();
     for (const line of lines) {
-        const bind = [line.count, sqlDate(sequelize, now), line.goodsId];
+        const bind = [line.count, updatedAt, line.goodsId];
         let taken: boolean;
         if (returning) {
             // As a SELECT, so that sequelize hands back the rows RETURNING gives (on SQLite it would drop them).

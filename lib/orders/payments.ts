@@ -88,7 +88,7 @@ export async function applyPayment(sequelize: Sequelize, merchant: Merchant, tra
         if (err instanceof UniqueConstraintError) {
             // Recorded by a concurrent delivery of the same notification, or this transaction_id paid another order.
             const recorded = await Payment.findOne({ where: { transactionId: trade.transactionId } });
-            const order = await Order.findOne({ where: { outTradeNo: trade.outTradeNo }, attributes: ['id', 'totalFee'] });
+            const order = await Order.findOne({ where: { outTradeNo: trade.outTradeNo }, attributes: ['id'] });
             if (recorded && order) {
                 return classifyRecorded(recorded, order.id);
             }
