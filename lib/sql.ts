@@ -1,35 +1,142 @@
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 
+import type { Dialect } from './db';
+
 /**
  * Raw statements for the paths that run on every order and every payment notification, where sequelize's model
  * layer cost several times the statements themselves (bench/README.md). Values are always bound (`$1`, `$2`, …),
- * never spliced into the text; sequelize still maps the drivers' errors (UniqueConstraintError, …).
+ * never spliced into the text.
+ *
+ * Inside a transaction a statement goes straight to the driver connection sequelize opened the transaction on:
+ * sequelize's per-query machinery (option merging, a uuid, a stack trace, result sniffing) cost more CPU than the
+ * driver itself. sequelize still begins, commits and rolls back, pools the connections, queues SQLite's writers
+ * and turns the drivers' errors into its own (UniqueConstraintError, …). Outside a transaction a statement goes
+ * through sequelize.query, which picks a pooled connection.
  */
 export type Bind = unknown[];
 
+interface Executed {
+    rows: any[];
+    changed: number;
+    /** SQLite's lastID, MySQL's insertId (PostgreSQL reports ids with RETURNING). */
+    insertId?: number;
+}
+
 export function selectRows<T extends object>(sequelize: Sequelize, sql: string, bind: Bind, transaction?: Transaction): Promise<T[]> {
-    return sequelize.query<T>(sql, { bind, transaction, type: QueryTypes.SELECT, raw: true });
+    if (!transaction) {
+        return sequelize.query<T>(sql, { bind, type: QueryTypes.SELECT, raw: true });
+    }
+
+    return execute(sequelize, transaction, sql, bind, true).then((executed) => executed.rows as T[]);
 }
 
 /** Runs an UPDATE or DELETE; resolves to the number of rows it changed. */
-export async function changeRows(sequelize: Sequelize, sql: string, bind: Bind, transaction?: Transaction): Promise<number> {
-    return Number(await sequelize.query(sql, { bind, transaction, type: QueryTypes.BULKUPDATE }));
+export async function changeRows(sequelize: Sequelize, sql: string, bind: Bind, transaction: Transaction): Promise<number> {
+    return (await execute(sequelize, transaction, sql, bind, false)).changed;
 }
 
 /** Runs an INSERT of one row into a table with an `id` key; resolves to the new id. */
-export async function insertRow(sequelize: Sequelize, sql: string, bind: Bind, transaction?: Transaction): Promise<number> {
+export async function insertRow(sequelize: Sequelize, sql: string, bind: Bind, transaction: Transaction): Promise<number> {
     if (sequelize.getDialect() === 'postgres') {
         const [row] = await selectRows<{ id: number | string }>(sequelize, `${sql} RETURNING id`, bind, transaction);
         return Number(row.id);
     }
 
-    const [id] = await sequelize.query(sql, { bind, transaction, type: QueryTypes.INSERT });    // SQLite's lastID, MySQL's insertId
-    return Number(id);
+    return Number((await execute(sequelize, transaction, sql, bind, false)).insertId);
 }
 
 /** Runs an INSERT whose new ids are not needed. */
-export async function insertRows(sequelize: Sequelize, sql: string, bind: Bind, transaction?: Transaction): Promise<void> {
-    await sequelize.query(sql, { bind, transaction, type: QueryTypes.INSERT });
+export async function insertRows(sequelize: Sequelize, sql: string, bind: Bind, transaction: Transaction): Promise<void> {
+    await execute(sequelize, transaction, sql, bind, false);
+}
+
+type Driver = (connection: any, sql: string, bind: Bind, returnsRows: boolean) => Promise<Executed>;
+
+const drivers: Record<Dialect, Driver> = {
+    // pg: `$n` is native. NUL is escaped as sequelize does (PostgreSQL refuses it in text).
+    postgres: async (client, sql, bind) => {
+        const result = await client.query(sql, bind.map((value) => (typeof value === 'string' ? value.replace(/\0/g, '\\0') : value)));
+        return { rows: result.rows, changed: result.rowCount ?? 0 };
+    },
+    // mysql2: `?` placeholders, in order, as sequelize rewrites them; prepared (execute) as sequelize runs them.
+    mysql: (connection, sql, bind) => {
+        const { text, order } = questionMarks(sql);
+        return new Promise((resolve, reject) => {
+            connection.execute(text, order.map((index) => bind[index]), (err: Error | null, result: any) => {
+                if (err) {
+                    return reject(err);
+                }
+
+                resolve(Array.isArray(result) ? { rows: result, changed: 0 } : { rows: [], changed: result.affectedRows, insertId: result.insertId });
+            });
+        });
+    },
+    // sqlite3: `$n` are named parameters, bound from an object; `all` for rows, `run` for the change count.
+    sqlite: (db, sql, bind, returnsRows) => {
+        const named: Record<string, unknown> = {};
+        bind.forEach((value, index) => {
+            named[`$${index + 1}`] = value;
+        });
+        return new Promise((resolve, reject) => {
+            if (returnsRows) {
+                db.all(sql, named, (err: Error | null, rows: any[]) => (err ? reject(err) : resolve({ rows, changed: rows.length })));
+                return;
+            }
+
+            db.run(sql, named, function (this: { changes: number; lastID: number }, err: Error | null) {
+                return err ? reject(err) : resolve({ rows: [], changed: this.changes, insertId: this.lastID });
+            });
+        });
+    }
+};
+
+async function execute(sequelize: Sequelize, transaction: Transaction, sql: string, bind: Bind, returnsRows: boolean): Promise<Executed> {
+    const { connection, id } = transaction as unknown as { connection: unknown; id: string };
+    const log = (sequelize as unknown as { options: { logging?: unknown } }).options.logging;
+    if (typeof log === 'function') {
+        log(`Executing (${id}): ${sql}`);          // DATABASE_LOGGING shows these too, as sequelize prints its own
+    }
+
+    try {
+        return await drivers[sequelize.getDialect() as Dialect](connection, sql, bind, returnsRows);
+    }
+    catch (err) {
+        throw sequelizeError(sequelize, connection, err as Error & { sql?: string; parameters?: Bind }, sql, bind);
+    }
+}
+
+/** The driver's error as sequelize would have thrown it (UniqueConstraintError, ForeignKeyConstraintError, …). */
+function sequelizeError(sequelize: Sequelize, connection: any, err: Error & { code?: string; sql?: string; parameters?: Bind }, sql: string, bind: Bind): Error {
+    if (err.code === 'ECONNRESET') {
+        connection._invalid = true;         // as sequelize marks it: the pool drops this connection instead of reusing it
+    }
+
+    err.sql = sql;
+    err.parameters = bind;
+    const Query = (sequelize as any).dialect.Query;
+    const query = new Query(connection, sequelize, { logging: false });
+    query.sql = sql;
+    return query.formatError(err, err.stack);
+}
+
+const rewritten = new Map<string, { text: string; order: number[] }>();
+
+/** `$n` placeholders as MySQL's `?`, with the bind index each `?` takes (a `$n` may appear more than once). */
+function questionMarks(sql: string): { text: string; order: number[] } {
+    let found = rewritten.get(sql);
+    if (!found) {
+        const order: number[] = [];
+        const text = sql.replace(/\$(\d+)/g, (_, n: string) => {
+            order.push(Number(n) - 1);
+            return '?';
+        });
+        found = { text, order };
+        if (rewritten.size < 1000) {            // a handful of statement shapes; bounded all the same
+            rewritten.set(sql, found);
+        }
+    }
+
+    return found;
 }
 
 /**
