@@ -55,8 +55,17 @@ type Driver = (connection: any, sql: string, bind: Bind, returnsRows: boolean) =
 const drivers: Record<Dialect, Driver> = {
     // pg: `$n` is native. NUL is escaped as sequelize does (PostgreSQL refuses it in text).
     postgres: async (client, sql, bind) => {
-        const result = await client.query(sql, bind.map((value) => (typeof value === 'string' ? value.replace(/\0/g, '\\0') : value)));
-        return { rows: result.rows, changed: result.rowCount ?? 0 };
+        try {
+            const result = await client.query(sql, bind.map((value) => (typeof value === 'string' ? value.replace(/\0/g, '\\0') : value)));
+            return { rows: result.rows, changed: result.rowCount ?? 0 };
+        }
+        catch (err) {
+            if ((err as { code?: string }).code === 'ECONNRESET') {
+                client._invalid = true;         // sequelize's own rule: its pool then drops this connection
+            }
+
+            throw err;
+        }
     },
     // mysql2: `?` placeholders, in order, as sequelize rewrites them; prepared (execute) as sequelize runs them.
     mysql: (connection, sql, bind) => {
@@ -106,11 +115,7 @@ async function execute(sequelize: Sequelize, transaction: Transaction, sql: stri
 }
 
 /** The driver's error as sequelize would have thrown it (UniqueConstraintError, ForeignKeyConstraintError, …). */
-function sequelizeError(sequelize: Sequelize, connection: any, err: Error & { code?: string; sql?: string; parameters?: Bind }, sql: string, bind: Bind): Error {
-    if (err.code === 'ECONNRESET') {
-        connection._invalid = true;         // as sequelize marks it: the pool drops this connection instead of reusing it
-    }
-
+function sequelizeError(sequelize: Sequelize, connection: unknown, err: Error & { sql?: string; parameters?: Bind }, sql: string, bind: Bind): Error {
     err.sql = sql;
     err.parameters = bind;
     const Query = (sequelize as any).dialect.Query;
