@@ -14,7 +14,7 @@ import { startSandboxServer } from '../sandbox/server';
 import type { Sandbox } from '../sandbox';
 import { dialect, freshDatabaseUrl } from './helpers';
 import {
-    appEnv, call, checkConsistency, Child, connectionRefused, Credentials, Database, freePort, killAll, limited, loginUser,
+    appEnv, call, checkConsistency, Child, connectionRefused, Credentials, Database, freePort, killAll, killUnderLoad, limited, loginUser,
     notifySuccessReply, randomCredentials, signedNotification, sleep, spawnApp, TcpProxy, User, waitFor, workers
 } from './process/harness';
 
@@ -94,32 +94,16 @@ describe('process faults', () => {
             // 32 clients keep POST /orders in flight; the process is killed once 60 orders were answered.
             const created: number[] = [];
             const ownerOf = new Map<number, User>();
-            const unexpected: string[] = [];
-            let killed = false;
-            let inFlight = 0;
-            let inFlightAtKill = 0;
-            let lostAnswers = 0;
             const victim = app;
-            await workers(32, 500, () => killed, async (worker) => {
-                ++inFlight;
+            const { inFlightAtKill, lostAnswers, unexpected } = await killUnderLoad(victim, { count: 32, maxRounds: 500, killNow: () => created.length >= 60 }, async (worker) => {
                 const user = users[worker % users.length];
-                const res = await call(base, 'POST', '/orders', { headers: user.auth, json: { goodsList: randomLines(goodsIds) } });
-                --inFlight;
-                if (res.status === 201) {
-                    created.push(res.json.id);
-                    ownerOf.set(res.json.id, user);
-                    if (created.length >= 60 && !killed) {
-                        killed = true;
-                        inFlightAtKill = inFlight;
-                        victim.kill('SIGKILL');
-                    }
+                const reply = await call(base, 'POST', '/orders', { headers: user.auth, json: { goodsList: randomLines(goodsIds) } });
+                if (reply.status === 201) {
+                    created.push(reply.json.id);
+                    ownerOf.set(reply.json.id, user);
                 }
-                else if (res.status === 0 && killed) {
-                    ++lostAnswers;
-                }
-                else {
-                    unexpected.push(`${res.status} ${res.error ?? res.body}`);
-                }
+
+                return { reply, succeeded: reply.status === 201 };
             });
 
             const status = await victim.exited;
@@ -213,32 +197,19 @@ describe('process faults', () => {
                 return [xml, xml, xml].map((body) => ({ order, body }));
             }).sort(() => Math.random() - 0.5);
             const acknowledged = new Set<number>();
-            const unexpected: string[] = [];
-            let killed = false;
-            let inFlight = 0;
-            let inFlightAtKill = 0;
-            let lostAnswers = 0;
             let next = 0;
             const victim = app;
-            await workers(24, messages.length, () => killed || next >= messages.length, async () => {
+            const { inFlightAtKill, lostAnswers, unexpected } = await killUnderLoad(victim, {
+                count: 24, maxRounds: messages.length, killNow: () => acknowledged.size >= 12, exhausted: () => next >= messages.length
+            }, async () => {
                 const message = messages[next++];
-                ++inFlight;
-                const res = await call(base, 'POST', '/orders/pay/notify', { body: message.body });
-                --inFlight;
-                if (res.status === 200 && res.body === notifySuccessReply) {
+                const reply = await call(base, 'POST', '/orders/pay/notify', { body: message.body });
+                const succeeded = reply.status === 200 && reply.body === notifySuccessReply;
+                if (succeeded) {
                     acknowledged.add(message.order.id);
-                    if (acknowledged.size >= 12 && !killed) {
-                        killed = true;
-                        inFlightAtKill = inFlight;
-                        victim.kill('SIGKILL');
-                    }
                 }
-                else if (res.status === 0 && killed) {
-                    ++lostAnswers;
-                }
-                else {
-                    unexpected.push(`${res.status} ${res.error ?? res.body}`);
-                }
+
+                return { reply, succeeded };
             });
 
             expect((await victim.exited).signal).to.equal('SIGKILL');

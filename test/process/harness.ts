@@ -400,6 +400,47 @@ export async function workers(count: number, maxRounds: number, stop: () => bool
     }));
 }
 
+export interface KilledUnderLoad {
+    inFlightAtKill: number;
+    /** Requests that got no answer because the process died under them. */
+    lostAnswers: number;
+    /** Every other failed answer, as "status error-or-body". */
+    unexpected: string[];
+}
+
+/**
+ * Keeps `count` workers sending (`send` tells whether its answer succeeded) and SIGKILLs `victim` once `killNow()`
+ * holds after a success; then the workers stop. Counts what was in flight at the kill and the answers lost to it.
+ */
+export async function killUnderLoad(
+    victim: Child,
+    options: { count: number; maxRounds: number; killNow: () => boolean; exhausted?: () => boolean },
+    send: (worker: number) => Promise<{ reply: Reply; succeeded: boolean }>
+): Promise<KilledUnderLoad> {
+    const result: KilledUnderLoad = { inFlightAtKill: 0, lostAnswers: 0, unexpected: [] };
+    let killed = false;
+    let inFlight = 0;
+    await workers(options.count, options.maxRounds, () => killed || (options.exhausted?.() ?? false), async (worker) => {
+        ++inFlight;
+        const { reply, succeeded } = await send(worker);
+        --inFlight;
+        if (succeeded) {
+            if (!killed && options.killNow()) {
+                killed = true;
+                result.inFlightAtKill = inFlight;
+                victim.kill('SIGKILL');
+            }
+        }
+        else if (reply.status === 0 && killed) {
+            ++result.lostAnswers;
+        }
+        else {
+            result.unexpected.push(`${reply.status} ${reply.error ?? reply.body}`);
+        }
+    });
+    return result;
+}
+
 /** Runs the tasks with at most `limit` in flight at once. */
 export async function limited<T>(limit: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
     const results: T[] = new Array(tasks.length);
