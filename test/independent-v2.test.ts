@@ -67,7 +67,7 @@ describe('wechatpay-axios-plugin against the backend', () => {
     after(() => app.stop());
 
     /** The notification of §2.7 as WeChat would send it, signed and serialised by the plugin. */
-    const notification = (order: { outTradeNo: string; totalFee: number }, signType: 'MD5' | 'HMAC-SHA256', extra: Fields = {}) => {
+    const notification = (order: { outTradeNo: string; totalFee: number }, signType: 'MD5' | 'HMAC-SHA256', extra: Fields = {}): Fields => {
         const fields: Fields = {
             appid: app.config.wechat.appId,
             bank_type: 'OTHERS',
