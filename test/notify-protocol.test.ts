@@ -6,9 +6,9 @@ import { Hash } from 'wechatpay-axios-plugin';
 
 import { Order, Payment } from '../models';
 import { notifyV2, notifySuccessXml } from '../lib/wechatpay/notify-v2';
-import { formatBeijingCompact } from '../lib/wechatpay/time';
 import { parseFlatXml, toXml, XmlFormatError } from '../lib/wechatpay/xml';
 import { startApp, TestApp, unpaidOrder } from './helpers';
+import { paymentNotification } from './notifications';
 
 const { expect } = Code;
 const { describe, it, before, after } = exports.lab = Lab.script();
@@ -120,23 +120,7 @@ describe('both sides refuse trailing content and agree on an empty sign_type', (
     });
     after(() => app.stop());
 
-    const notification = (order: { outTradeNo: string; totalFee: number }, extra: Fields = {}): Fields => ({
-        appid: app.config.wechat.appId,
-        bank_type: 'OTHERS',
-        cash_fee: order.totalFee,
-        fee_type: 'CNY',
-        mch_id: app.config.pay.mchId,
-        nonce_str: Crypto.randomBytes(8).toString('hex'),
-        openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
-        out_trade_no: order.outTradeNo,
-        result_code: 'SUCCESS',
-        return_code: 'SUCCESS',
-        time_end: formatBeijingCompact(new Date()),
-        total_fee: order.totalFee,
-        trade_type: 'JSAPI',
-        transaction_id: `4200${Crypto.randomInt(1e9)}${Crypto.randomInt(1e9)}`.padEnd(28, '0'),
-        ...extra
-    });
+    const notification = (order: { outTradeNo: string; totalFee: number }, extra: Fields = {}) => paymentNotification(app, order, extra);
 
     const notify = (payload: string) => app.server.inject({ method: 'POST', url: '/orders/pay/notify', headers: { 'content-type': 'text/xml' }, payload });
     const statusOf = async (orderId: number) => (await Order.findByPk(orderId))!.status;
