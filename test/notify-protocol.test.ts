@@ -31,6 +31,7 @@ describe('parseFlatXml', () => {
         expect({ ...await parseFlatXml('<?xml version="1.0" encoding="UTF-8"?>\n<xml>\n  <a><![CDATA[0012]]></a>\n  <b>7</b><c/><d></d><e >x&amp;y&lt;&#65;&#x4e2d;</e >\n</xml >\n') })
             .to.equal({ a: '0012', b: '7', c: '', d: '', e: 'x&y<A中' });
         expect({ ...await parseFlatXml(Buffer.from('\uFEFF<xml><a>中文</a></xml>')) }).to.equal({ a: '中文' });
+        expect({ ...await parseFlatXml('\uFEFF<xml><a>&#xE000;&#x10FFFF;</a></xml>') }).to.equal({ a: '\uE000\u{10FFFF}' });
         expect({ ...await parseFlatXml('<xml/>') }).to.equal({});
         expect({ ...await parseFlatXml(toXml({ a: 'x]]>y', b: '<&>', c: 5 })) }).to.equal({ a: 'x]]>y', b: '<&>', c: '5' });
     });
@@ -101,6 +102,9 @@ describe('the v2 notify protocol (lib/wechatpay/notify-v2)', () => {
         const decision = await decide(toXml(signed({ ...paid, result_code: 'FAIL', err_code: 'NOTENOUGH' }, key)));
         expect(decision).to.include({ verdict: 'no-payment', note: 'SUCCESS/FAIL NOTENOUGH' });
         expect(decision.verdict === 'no-payment' && decision.reply).to.equal({ statusCode: 200, contentType: 'text/xml', body: notifySuccessXml });
+
+        const { out_trade_no: _, ...anonymous } = paid;
+        expect(await decide(toXml(signed({ ...anonymous, return_code: 'FAIL', result_code: '' }, key)))).to.include({ verdict: 'no-payment', note: 'FAIL/', outTradeNo: undefined });
     });
 
     it('replies success to every outcome but a rejected payment', () => {
@@ -192,6 +196,12 @@ describe('both sides refuse trailing content and agree on an empty sign_type', (
         expect(refused.statusCode).to.equal(400);
         expect(refused.payload).to.equal(toXml({ return_code: 'FAIL', return_msg: 'invalid signature' }));
         expect(await statusOf(hmac.order.id)).to.equal('unpaid');
+    });
+
+    it('the backend acknowledges a genuine notification of no payment, even without out_trade_no', async () => {
+        const res = await notify(toXml(signed({ appid: app.config.wechat.appId, mch_id: app.config.pay.mchId, nonce_str: 'n2', return_code: 'SUCCESS', result_code: 'FAIL', err_code: 'NOTENOUGH' }, app.config.pay.apiKey)));
+        expect(res.statusCode).to.equal(200);
+        expect(res.payload).to.equal(notifySuccessXml);
     });
 
     it('the simulator takes an empty sign_type as MD5 too: an MD5 request passes and is answered with MD5, an HMAC-SHA256 one fails', async () => {
