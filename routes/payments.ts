@@ -28,7 +28,7 @@ export const paymentRoutes: Plugin<AppContext> = {
             },
             handler: async (request, h) => {
                 const send = (reply: NotifyReply) => h.response(reply.body).type(reply.contentType).code(reply.statusCode);
-                const decision = await protocol.decide(request.payload as Buffer);
+                const decision = await protocol.decide(request.payload as Buffer, request.headers);
                 if (decision.verdict === 'refused') {
                     request.log(['warn', 'notify'], `refused a pay notification (out_trade_no ${decision.outTradeNo ?? '?'}): ${decision.reason}`);
                     return send(decision.reply);

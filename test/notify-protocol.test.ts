@@ -79,7 +79,7 @@ describe('the v2 notify protocol (lib/wechatpay/notify-v2)', () => {
     const key = Crypto.randomBytes(16).toString('hex');
     const protocol = notifyV2(key);
     const paid: Fields = { appid: 'wx0123456789abcdef', mch_id: '1900000109', nonce_str: 'n1', out_trade_no: 'T20240101', result_code: 'SUCCESS', return_code: 'SUCCESS', time_end: '20240101120000', total_fee: 100, transaction_id: '4200000001202401010000000001' };
-    const decide = (xml: string) => protocol.decide(Buffer.from(xml));
+    const decide = (xml: string) => protocol.decide(Buffer.from(xml), { 'content-type': 'text/xml' });
 
     it('decides "paid" with the verified trade', async () => {
         const decision = await decide(toXml(signed(paid, key)));

@@ -21,8 +21,12 @@ export type NotifyDecision =
     /** Genuine and it reports a payment: apply `trade`, then answer with the protocol's `replyTo(outcome)`. */
     | { verdict: 'paid'; trade: PaidTrade };
 
+/** Request headers as Node gives them (lower-case names): v2 needs none, v3 reads its Wechatpay-* signature headers. */
+export type NotifyHeaders = Record<string, unknown>;
+
 export interface NotifyProtocol {
-    decide(raw: Buffer): Promise<NotifyDecision>;
+    /** From the raw body bytes (a signature covers them exactly) and the headers to what the notification means. */
+    decide(raw: Buffer, headers: NotifyHeaders): Promise<NotifyDecision>;
     /** The answer once the payment was applied: a rejected one (it does not match our order) is a failure. */
     replyTo(outcome: PaymentOutcome): NotifyReply;
 }
