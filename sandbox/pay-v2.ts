@@ -74,7 +74,7 @@ function unifiedOrder({ clock, trades }: PayV2Context, { fields, signType }: V2R
             appid: fields.appid,
             mchId: fields.mch_id,
             signType,
-            signTypeGiven: Boolean(fields.sign_type),
+            signTypeGiven: fields.sign_type !== undefined,      // an empty sign_type names MD5 (lib/wechatpay/sign.ts)
             fingerprint: fingerprint(fields),
             tradeType,
             totalFee: Number(fields.total_fee),

@@ -1,8 +1,6 @@
-import * as Crypto from 'crypto';
-
 import type { Lifecycle, ServerRoute } from '@hapi/hapi';
 
-import { Params, signV2, SignType } from '../lib/wechatpay/sign';
+import { declaredSignType, Params, signatureMatches, signV2, SignType } from '../lib/wechatpay/sign';
 import { parseFlatXml, toXml } from '../lib/wechatpay/xml';
 
 import type { Fault, FaultBook } from './faults';
@@ -95,10 +93,13 @@ async function respond(raw: Buffer, options: SandboxOptions, fault: Fault | unde
         return failure('XML格式错误');
     }
 
-    const signType = fields.sign_type || 'MD5';
-    if (signType !== 'MD5' && signType !== 'HMAC-SHA256') {
+    // A request checks with the algorithm it names, MD5 when it names none (and when its sign_type is empty).
+    const declared = declaredSignType(fields);
+    if (declared === 'invalid') {
         return failure('sign_type参数错误');
     }
+
+    const signType: SignType = declared === 'absent' ? 'MD5' : declared;
 
     const signed = (answer: Params) => signAnswer(
         { return_code: 'SUCCESS', return_msg: 'OK', appid: fields.appid, mch_id: fields.mch_id, nonce_str: Ids.nonce(), ...answer },
@@ -109,6 +110,7 @@ async function respond(raw: Buffer, options: SandboxOptions, fault: Fault | unde
 
     try {
         checkMerchant(fields, options.mchId);
+        // WeChat wants the upper-case hex: a lower-case signature is refused.
         if (!signatureMatches(fields, options.apiKey, signType)) {
             return failure('签名错误');
         }
@@ -167,15 +169,4 @@ function checkAppId(fields: Fields, appId: string): void {
     }
 
     throw new BusinessError('APPID_NOT_EXIST', 'appid不存在');
-}
-
-/** WeChat checks with the algorithm the request names (MD5 when it names none), and wants the upper-case hex. */
-function signatureMatches(fields: Fields, key: string, signType: SignType): boolean {
-    if (!fields.sign) {
-        return false;
-    }
-
-    const expected = Buffer.from(signV2(fields, key, signType));
-    const actual = Buffer.from(fields.sign);
-    return expected.length === actual.length && Crypto.timingSafeEqual(expected, actual);
 }

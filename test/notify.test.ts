@@ -10,6 +10,7 @@ import { signV2, SignType } from '../lib/wechatpay/sign';
 import { formatBeijingCompact } from '../lib/wechatpay/time';
 import { toXml } from '../lib/wechatpay/xml';
 import { eventually, getOrder, json, pay, sim, startApp, TestApp, unpaidOrder } from './helpers';
+import { paymentNotification } from './notifications';
 
 const { expect } = Code;
 const { describe, it, before, after } = exports.lab = Lab.script();
@@ -25,24 +26,7 @@ describe('POST /orders/pay/notify', () => {
 
     /** A pay notification as WeChat sends it, signed with `key` (the merchant's by default). */
     const notification = (order: { outTradeNo: string; totalFee: number }, overrides: Record<string, string | number> = {}, options: { key?: string; signType?: SignType } = {}) => {
-        const fields: Record<string, string | number> = {
-            appid: app.config.wechat.appId,
-            bank_type: 'OTHERS',
-            cash_fee: order.totalFee,
-            fee_type: 'CNY',
-            is_subscribe: 'N',
-            mch_id: app.config.pay.mchId,
-            nonce_str: Crypto.randomBytes(16).toString('hex'),
-            openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
-            out_trade_no: order.outTradeNo,
-            result_code: 'SUCCESS',
-            return_code: 'SUCCESS',
-            time_end: formatBeijingCompact(new Date()),
-            total_fee: order.totalFee,
-            trade_type: 'JSAPI',
-            transaction_id: `4200${String(Crypto.randomInt(1e9)).padStart(12, '0')}${String(Crypto.randomInt(1e9)).padStart(12, '0')}`,
-            ...overrides
-        };
+        const fields = paymentNotification(app, order, overrides);
         if (options.signType === 'HMAC-SHA256') {
             fields.sign_type = 'HMAC-SHA256';
         }
