@@ -85,7 +85,7 @@ describe('POST /users/login', () => {
         expect(claims.iss).to.equal('wxshop');
         expect(claims.aud).to.equal('wxshop-miniprogram');
         expect(claims.exp! - claims.iat!).to.equal(7200);
-        expect(claims.iat, 'iat is the unix second the token was issued').to.be.within(Math.floor(asked / 1000), Math.ceil(Date.now() / 1000));
+        expect(claims.iat!, 'iat is the unix second the token was issued').to.be.within(Math.floor(asked / 1000), Math.ceil(Date.now() / 1000));
         // The token verifies with the configured secret.
         expect(() => Jwt.verify(res.body.token, app.config.jwt.secret, { algorithms: ['HS256'] })).to.not.throw();
     });
