@@ -12,7 +12,8 @@ import { markPgConnectionBroken, queryLogger, sequelizeErrorOf, transactionConne
  * sequelize's per-query machinery (option merging, a uuid, a stack trace, result sniffing) cost more CPU than the
  * driver itself. sequelize still begins, commits and rolls back, pools the connections, queues SQLite's writers
  * and turns the drivers' errors into its own (UniqueConstraintError, …). Outside a transaction a statement goes
- * through sequelize.query, which picks a pooled connection.
+ * through sequelize.query, which picks a pooled connection. What this takes from sequelize's insides (the
+ * transaction's connection, its error naming, its logger) comes through lib/sequelize-internals.ts.
  */
 export type Bind = unknown[];
 
