@@ -760,7 +760,7 @@ describe('the standalone simulator: WeChat Pay API v2', () => {
                 const log = await eventually(async () => {
                     const entries = await client.deliveries(outTradeNo);
                     return entries.length === officialSchedule.length + 1 && entries;
-                }, 'every attempt', 5000);
+                }, 'every attempt');
                 expect(log.every((entry) => entry.outcome === 'failed')).to.be.true();
                 expect(log[15].attempt).to.equal(16);
                 expect(log[0].error).to.contain('ECONNREFUSED');
@@ -844,7 +844,7 @@ describe('the standalone simulator: WeChat Pay API v2', () => {
                     const name = 'forged';
                     const { outTradeNo, prepayId } = await client.placed({ notify_url: receiver.url(name, (n) => ({ body: verifyV2(receiver.of(name)[n - 1].fields, key) ? successReply : failReply })) });
                     await client.pay({ prepayId });
-                    await eventually(() => receiver.of(name).length === 16, 'every attempt', 5000);
+                    await eventually(() => receiver.of(name).length === 16, 'every attempt');
                     for (const delivery of receiver.of(name)) {
                         expect(delivery.fields.out_trade_no).to.equal(outTradeNo);
                         expect(delivery.fields.sign).to.have.length(32);
