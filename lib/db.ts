@@ -1,8 +1,11 @@
+import { AsyncLocalStorage } from 'async_hooks';
 import * as Path from 'path';
+
 import { Options, Sequelize, Transaction } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
 
 import { projectRoot } from './paths';
+import { checkInternals, interceptConnections, interceptQueries } from './sequelize-internals';
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -35,16 +38,19 @@ export function createSequelize(url: string, options: { logging?: boolean; poolM
             transactionType: Transaction.TYPES.IMMEDIATE,
             retry: { max: 0 }
         });
+        checkInternals(sequelize);
         shareWriterConnection(sequelize);
         serialiseWrites(sequelize);
         return sequelize;
     }
 
-    return new Sequelize(url.replace(/^mariadb:/, 'mysql:'), {
+    const sequelize = new Sequelize(url.replace(/^mariadb:/, 'mysql:'), {
         ...common,
         dialect,
         dialectOptions: dialect === 'mysql' ? { connectTimeout: 5000 } : { connectionTimeoutMillis: 5000 }
     });
+    checkInternals(sequelize);
+    return sequelize;
 }
 
 /**
@@ -53,50 +59,66 @@ export function createSequelize(url: string, options: { logging?: boolean; poolM
  * and each connection gets a busy timeout: a writer from another process is waited for, not failed with BUSY.
  */
 function shareWriterConnection(sequelize: Sequelize): void {
-    const manager = (sequelize as any).connectionManager;
-    const getConnection = manager.getConnection.bind(manager);
-    const releaseConnection = manager.releaseConnection.bind(manager);
     const configured = new WeakSet<object>();
-    let writer: unknown;
+    let writer: any;
 
-    manager.getConnection = async (options?: { uuid?: string }) => {
-        const transactional = options?.uuid !== undefined && options.uuid !== 'default';
-        if (transactional && writer) {
-            return writer;
+    interceptConnections(sequelize, {
+        getConnection: async (getConnection, options) => {
+            const transactional = options?.uuid !== undefined && options.uuid !== 'default';
+            if (transactional && writer) {
+                return writer;
+            }
+
+            const connection = await getConnection(transactional ? { ...options, uuid: 'writer' } : options);
+            if (!configured.has(connection)) {
+                configured.add(connection);
+                connection.configure('busyTimeout', 10000);
+            }
+
+            if (transactional) {
+                writer = connection;
+            }
+
+            return connection;
+        },
+        releaseConnection: (releaseConnection, connection, force) => {
+            if (connection === writer && !force) {
+                return;
+            }
+
+            if (connection === writer) {
+                writer = undefined;
+            }
+
+            return releaseConnection(connection, force);
         }
-
-        const connection = await getConnection(transactional ? { ...options, uuid: 'writer' } : options);
-        if (!configured.has(connection)) {
-            configured.add(connection);
-            connection.configure('busyTimeout', 10000);
-        }
-
-        if (transactional) {
-            writer = connection;
-        }
-
-        return connection;
-    };
-
-    manager.releaseConnection = (connection: unknown, force?: boolean) => {
-        if (connection === writer && !force) {
-            return;
-        }
-
-        if (connection === writer) {
-            writer = undefined;
-        }
-
-        return releaseConnection(connection, force);
-    };
+    });
 }
+
+/** A write without `{transaction}` (or a second transaction) from inside a managed transaction, on SQLite. */
+export class ForgottenTransactionError extends Error {
+    constructor(what: string) {
+        super(`${what} inside a sequelize.transaction() callback without { transaction }: on SQLite it would wait for the `
+            + 'transaction it is part of, which waits for it, and every write of this process would hang. Pass { transaction }.');
+        this.name = 'ForgottenTransactionError';
+    }
+}
+
+/** The first words of a statement, to name it in an error without its values. */
+const statementHead = (sql: string) => sql.trim().split(/\s+/).slice(0, 3).join(' ');
 
 /**
  * SQLite has one writer at a time, and node-sqlite3 waits for a busy database on a libuv worker thread: with more
  * waiting writers than worker threads (4), the writer holding the lock gets no thread to COMMIT on, and all of
  * them fail after the busy timeout. So writes of this process queue here instead, one after another: every
- * managed transaction, and every statement outside a transaction that is not a SELECT. (Readers are not queued:
- * in WAL mode they never wait.) Only managed transactions (with a callback) are supported on SQLite.
+ * managed transaction, and every statement outside a transaction that is not a SELECT or PRAGMA (by its text, so
+ * an `INSERT … RETURNING` run as a SELECT queues too). Readers are not queued: in WAL mode they never wait.
+ * Only managed transactions (with a callback) are supported on SQLite.
+ *
+ * A write queued from inside a transaction's callback would wait for that transaction forever, so the callback
+ * runs in an AsyncLocalStorage scope, open until the transaction ends, and such a write fails at once instead.
+ * SQLite only: on Node 20 an AsyncLocalStorage turns on promise hooks for the whole process, which PostgreSQL and
+ * MySQL (where such a write runs on another pooled connection and does not hang) never pay for.
  */
 function serialiseWrites(sequelize: Sequelize): void {
     let tail: Promise<unknown> = Promise.resolve();
@@ -105,22 +127,43 @@ function serialiseWrites(sequelize: Sequelize): void {
         tail = result.catch(() => undefined);
         return result;
     };
+    const insideTransaction = new AsyncLocalStorage<{ open: boolean }>();
+    const inOpenTransaction = () => insideTransaction.getStore()?.open === true;
 
-    const transaction = sequelize.transaction.bind(sequelize) as (...args: any[]) => Promise<unknown>;
-    (sequelize as any).transaction = (...args: any[]) => {
-        if (typeof args[args.length - 1] !== 'function') {
-            throw new Error('On SQLite, wxshop only uses managed transactions: pass a callback to sequelize.transaction()');
+    interceptQueries(sequelize, {
+        transaction: (transaction) => (...args: any[]) => {
+            if (typeof args[args.length - 1] !== 'function') {
+                throw new Error('On SQLite, wxshop only uses managed transactions: pass a callback to sequelize.transaction()');
+            }
+
+            if (args.length > 1 && args[0]?.transaction) {
+                return transaction(...args);            // a savepoint on the transaction it names: already in the queue
+            }
+
+            if (inOpenTransaction()) {
+                return Promise.reject(new ForgottenTransactionError('sequelize.transaction() called'));
+            }
+
+            return queued(() => {
+                const scope = { open: true };
+                return insideTransaction.run(scope, () => transaction(...args)).finally(() => {
+                    scope.open = false;
+                });
+            });
+        },
+        query: (query) => (sql, options) => {
+            const text = typeof sql === 'string' ? sql : sql.query;
+            if (options?.transaction || /^\s*(SELECT|PRAGMA)\b/i.test(text)) {
+                return query(sql, options);
+            }
+
+            if (inOpenTransaction()) {
+                return Promise.reject(new ForgottenTransactionError(`${statementHead(text)} … issued`));
+            }
+
+            return queued(() => query(sql, options));
         }
-
-        return queued(() => transaction(...args));
-    };
-
-    const query = sequelize.query.bind(sequelize) as (...args: any[]) => Promise<unknown>;
-    (sequelize as any).query = (sql: string | { query: string }, options?: { transaction?: unknown; type?: string }) => {
-        const text = typeof sql === 'string' ? sql : sql.query;
-        const read = options?.type === 'SELECT' || /^\s*(SELECT|PRAGMA)\b/i.test(text);
-        return options?.transaction || read ? query(sql, options) : queued(() => query(sql, options));
-    };
+    });
 }
 
 /**

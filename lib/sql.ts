@@ -1,6 +1,7 @@
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 
 import type { Dialect } from './db';
+import { markPgConnectionBroken, queryLogger, sequelizeErrorOf, transactionConnection } from './sequelize-internals';
 
 /**
  * Raw statements for the paths that run on every order and every payment notification, where sequelize's model
@@ -11,7 +12,8 @@ import type { Dialect } from './db';
  * sequelize's per-query machinery (option merging, a uuid, a stack trace, result sniffing) cost more CPU than the
  * driver itself. sequelize still begins, commits and rolls back, pools the connections, queues SQLite's writers
  * and turns the drivers' errors into its own (UniqueConstraintError, …). Outside a transaction a statement goes
- * through sequelize.query, which picks a pooled connection.
+ * through sequelize.query, which picks a pooled connection. What this takes from sequelize's insides (the
+ * transaction's connection, its error naming, its logger) comes through lib/sequelize-internals.ts.
  */
 export type Bind = unknown[];
 
@@ -61,7 +63,7 @@ const drivers: Record<Dialect, Driver> = {
         }
         catch (err) {
             if ((err as { code?: string }).code === 'ECONNRESET') {
-                client._invalid = true;         // sequelize's own rule: its pool then drops this connection
+                markPgConnectionBroken(client);         // sequelize's own rule: its pool then drops this connection
             }
 
             throw err;
@@ -100,9 +102,9 @@ const drivers: Record<Dialect, Driver> = {
 };
 
 async function execute(sequelize: Sequelize, transaction: Transaction, sql: string, bind: Bind, returnsRows: boolean): Promise<Executed> {
-    const { connection, id } = transaction as unknown as { connection: unknown; id: string };
-    const log = (sequelize as unknown as { options: { logging?: unknown } }).options.logging;
-    if (typeof log === 'function') {
+    const { connection, id } = transactionConnection(transaction);
+    const log = queryLogger(sequelize);
+    if (log) {
         log(`Executing (${id}): ${sql}`);          // DATABASE_LOGGING shows these too, as sequelize prints its own
     }
 
@@ -110,18 +112,8 @@ async function execute(sequelize: Sequelize, transaction: Transaction, sql: stri
         return await drivers[sequelize.getDialect() as Dialect](connection, sql, bind, returnsRows);
     }
     catch (err) {
-        throw sequelizeError(sequelize, connection, err as Error & { sql?: string; parameters?: Bind }, sql, bind);
+        throw sequelizeErrorOf(sequelize, connection, err as Error, sql, bind);
     }
-}
-
-/** The driver's error as sequelize would have thrown it (UniqueConstraintError, ForeignKeyConstraintError, …). */
-function sequelizeError(sequelize: Sequelize, connection: unknown, err: Error & { sql?: string; parameters?: Bind }, sql: string, bind: Bind): Error {
-    err.sql = sql;
-    err.parameters = bind;
-    const Query = (sequelize as any).dialect.Query;
-    const query = new Query(connection, sequelize, { logging: false });
-    query.sql = sql;
-    return query.formatError(err, err.stack);
 }
 
 const rewritten = new Map<string, { text: string; order: number[] }>();

@@ -149,7 +149,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 5000, everyMs = 25): Promise<T> {
+export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, timeoutMs = 10_000, everyMs = 25): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         const value = await check();
@@ -191,7 +191,7 @@ export function sim(app: TestApp, path: string, payload?: object, method = 'POST
 }
 
 /** Waits until the order has the status, as the mini-program would see it. */
-export function eventuallyStatus(app: TestApp, user: { auth: { authorization: string } }, orderId: number, status: string, timeoutMs = 3000) {
+export function eventuallyStatus(app: TestApp, user: { auth: { authorization: string } }, orderId: number, status: string, timeoutMs = 10_000) {
     return eventually(async () => {
         const res = await getOrder(app, user, orderId);
         return res.body.status === status && res.body;

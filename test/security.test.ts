@@ -104,7 +104,7 @@ describe('security', () => {
 
     describe('fuzzing', () => {
 
-        it('finds no 5xx and no change in the database at the notify endpoint', { timeout: 60_000 }, async () => {
+        it('finds no 5xx and no change in the database at the notify endpoint', { timeout: 180_000 }, async () => {
             const { user, order } = await unpaidOrder(app, { price: 4321 });
             const params = (await pay(app, user, order.id)).body;
             await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length) });
@@ -135,11 +135,11 @@ describe('security', () => {
                 }
             };
 
+            // A fixed number of seeded cases, however slow the machine: the test's timeout is the only clock.
             const before = await snapshot();
-            const deadline = Date.now() + 20_000;
             const statuses = new Map<number, number>();
-            let sent = 0;
-            while (sent < 2000 && Date.now() < deadline) {
+            const cases = 2000;
+            for (let sent = 0; sent < cases; ++sent) {
                 let body = valid;
                 for (let i = 1 + rng.int(4); i > 0; --i) {
                     body = mutate(body);
@@ -148,15 +148,14 @@ describe('security', () => {
                 const res = await app.server.inject({ method: 'POST', url: '/orders/pay/notify', headers: { 'content-type': 'text/xml' }, payload: body });
                 statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
                 expect(res.statusCode, body).to.be.below(500);
-                ++sent;
             }
 
-            expect(sent).to.be.at.least(500);
-            expect(statuses.get(400) ?? 0).to.be.at.least(sent / 2);
+            expect([...statuses.values()].reduce((sum, count) => sum + count, 0)).to.equal(cases);
+            expect(statuses.get(400) ?? 0).to.be.at.least(cases / 2);
             expect(await snapshot()).to.equal(before);
         });
 
-        it('finds no 5xx and no change in the database at the order routes', { timeout: 60_000 }, async () => {
+        it('finds no 5xx and no change in the database at the order routes', { timeout: 180_000 }, async () => {
             const { goodsIds: [soldOut] } = await createShop([{ price: 100, stock: 0 }]);
             const user = await login(app);
             const { order } = await unpaidOrder(app);
@@ -182,9 +181,9 @@ describe('security', () => {
 
             const line = () => ({ goodsId: rng.pick([soldOut, 1_000_000 + rng.int(1000), rng.pick(values)]), count: rng.pick([1, 2, rng.pick(values)]) });
             const before = await snapshot();
-            const deadline = Date.now() + 20_000;
-            let sent = 0;
-            while (sent < 2000 && Date.now() < deadline) {
+            const cases = 2000;
+            const answered = new Map<number, number>();
+            for (let sent = 0; sent < cases; ++sent) {
                 const route = rng.pick([
                     { method: 'POST', url: '/orders', payload: rng.int(2) ? { goodsList: Array.from({ length: rng.int(3) }, line) } : object(0) },
                     { method: 'POST', url: `/orders/${rng.pick([order.id, 'x', -1, 2 ** 40, '1e3'])}/pay`, payload: object(0) },
@@ -199,10 +198,11 @@ describe('security', () => {
 
                 const res = await app.server.inject({ ...route, headers, payload: route.payload as object });
                 expect(res.statusCode, `${route.method} ${route.url} ${JSON.stringify(route.payload)}`).to.be.below(500);
-                ++sent;
+                answered.set(res.statusCode, (answered.get(res.statusCode) ?? 0) + 1);
             }
 
-            expect(sent).to.be.at.least(500);
+            // Most cases are refused by validation: the fuzz reached the handlers' checks, not only the router.
+            expect(answered.get(400) ?? 0).to.be.at.least(cases / 4);
             const after = JSON.parse(await snapshot());
             const expected = JSON.parse(before);
             // The fuzzed pay calls may give the caller's own unpaid order a prepay; nothing else may change.

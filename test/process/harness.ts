@@ -88,7 +88,7 @@ function baseEnv(): NodeJS.ProcessEnv {
  * Starts `node -r ts-node/register/transpile-only <script>` in the project root and resolves once it printed a
  * line matching `ready` (whose first group is its base URI). Rejects, killing it, if it exits or is not ready in time.
  */
-export function spawnNode(name: string, script: string, env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 30_000): Promise<Child> {
+export function spawnNode(name: string, script: string, env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 90_000): Promise<Child> {
     installExitHook();
     const proc = ChildProcess.spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', script], {
         cwd: projectRoot,
@@ -286,12 +286,12 @@ export function appEnv(credentials: Credentials, options: AppOptions): NodeJS.Pr
 }
 
 /** `npm start` on a port, as a child process; resolves once it listens. */
-export function spawnApp(name: string, env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<Child> {
+export function spawnApp(name: string, env: NodeJS.ProcessEnv, timeoutMs = 90_000): Promise<Child> {
     return spawnNode(name, 'app.ts', env, /listening on (http:\/\/[^\s]+)/, timeoutMs);
 }
 
 /** `npm run sandbox` as a child process; resolves once it listens. */
-export function spawnSimulator(credentials: Credentials, port: number, timeoutMs = 30_000): Promise<Child> {
+export function spawnSimulator(credentials: Credentials, port: number, timeoutMs = 90_000): Promise<Child> {
     return spawnNode('simulator', 'sandbox/server.ts', {
         WECHAT_APPID: credentials.appId,
         WECHAT_SECRET: credentials.appSecret,
@@ -321,7 +321,7 @@ export interface CallOptions {
     json?: unknown;
     body?: string;
     contentType?: string;
-    /** The client's own patience; a reply that takes longer is a failure with code 'CLIENT_TIMEOUT'. */
+    /** The client's own patience (default 15 s, ample on a loaded machine); a reply that takes longer is a failure with code 'CLIENT_TIMEOUT'. */
     timeoutMs?: number;
     /** Default: a fresh connection per request (no keep-alive socket survives a killed server). */
     agent?: Http.Agent | false;
@@ -361,8 +361,8 @@ export function call(base: string, method: string, path: string, options: CallOp
                 finish({ status: response.statusCode ?? 0, body: text, json, headers: response.headers });
             });
         });
-        request.setTimeout(options.timeoutMs ?? 5000, () => {
-            finish({ status: 0, body: '', json: undefined, headers: {}, error: `no reply within ${options.timeoutMs ?? 5000} ms`, code: 'CLIENT_TIMEOUT' });
+        request.setTimeout(options.timeoutMs ?? 15_000, () => {
+            finish({ status: 0, body: '', json: undefined, headers: {}, error: `no reply within ${options.timeoutMs ?? 15_000} ms`, code: 'CLIENT_TIMEOUT' });
             request.destroy();
         });
         request.on('error', (err: NodeJS.ErrnoException) => finish({ status: 0, body: '', json: undefined, headers: {}, error: err.message, code: err.code }));
