@@ -1,0 +1,151 @@
+import * as Crypto from 'crypto';
+
+import * as Code from '@hapi/code';
+import * as Lab from '@hapi/lab';
+import { QueryTypes } from 'sequelize';
+
+import { ConfigError, loadConfig } from '../config';
+import { expireOrders } from '../lib/jobs/expiry';
+import { Goods, Order } from '../models';
+import { Credentials, signedNotification } from './process/harness';
+import { createShop, json, login, startApp, TestApp, testEnv } from './helpers';
+
+const { expect } = Code;
+const { describe, it, before, after } = exports.lab = Lab.script();
+
+describe('order creation limits', () => {
+
+    let app: TestApp;
+    before(async () => {
+        app = await startApp({ MAX_OPEN_ORDERS_PER_USER: '3', MAX_OPEN_UNITS_PER_USER: '10' });
+    });
+    after(() => app.stop());
+
+    const order = (user: { auth: { authorization: string } }, goodsList: Array<{ goodsId: number; count: number }>) =>
+        json(app.server, { method: 'POST', url: '/orders', headers: user.auth, payload: { goodsList } });
+    const stockOf = async (goodsId: number) => (await Goods.findByPk(goodsId))!.stock;
+    const held = async (userId: number) => {
+        const [row] = await app.server.app.context.sequelize.query<{ open_orders: number; open_units: number }>(
+            'SELECT open_orders, open_units FROM users WHERE id = :userId', { replacements: { userId }, type: QueryTypes.SELECT });
+        return { orders: Number(row.open_orders), units: Number(row.open_units) };
+    };
+
+    describe('what one order may ask', () => {
+
+        it('at most 999 of one goods, counted after its lines are merged: 400, nothing taken', async () => {
+            const { goodsIds: [goodsId] } = await createShop([{ price: 1, stock: 5000 }]);
+            const user = await login(app);
+            const res = await order(user, [{ goodsId, count: 999 }, { goodsId, count: 999 }]);
+            expect(res.statusCode).to.equal(400);
+            expect(res.body.message).to.contain('999');
+            expect(res.body.message).to.contain(`goods ${goodsId} asks 1998`);
+            expect(await stockOf(goodsId)).to.equal(5000);
+            expect(await Order.count({ where: { userId: user.userId } })).to.equal(0);
+        });
+
+        it('a total of 0 fen, or past WeChat\'s 32-bit total_fee, is a 400 at creation and takes no stock', async () => {
+            const { goodsIds: [free, dear] } = await createShop([{ price: 0, stock: 10 }, { price: 2147483647, stock: 10 }]);
+            const user = await login(app);
+            const zero = await order(user, [{ goodsId: free, count: 2 }]);
+            expect(zero.statusCode).to.equal(400);
+            expect(zero.body.message).to.contain('1 to 2147483647 fen');
+            const huge = await order(user, [{ goodsId: dear, count: 2 }]);
+            expect(huge.statusCode).to.equal(400);
+            expect(huge.body.message).to.contain('4294967294');
+            expect(await stockOf(free)).to.equal(10);
+            expect(await stockOf(dear)).to.equal(10);
+            expect(await held(user.userId)).to.equal({ orders: 0, units: 0 });
+
+            const largest = await order(user, [{ goodsId: dear, count: 1 }]);
+            expect(largest.statusCode).to.equal(201);
+            expect(largest.body.totalFee).to.equal(2147483647);
+        });
+    });
+
+    describe('what one buyer may hold unpaid', () => {
+
+        it('past MAX_OPEN_ORDERS_PER_USER: 409 naming the limit, no stock taken; another buyer is not affected', async () => {
+            const { goodsIds: [goodsId] } = await createShop([{ price: 100, stock: 100 }]);
+            const user = await login(app);
+            for (let i = 0; i < 3; ++i) {
+                expect((await order(user, [{ goodsId, count: 1 }])).statusCode).to.equal(201);
+            }
+
+            const refused = await order(user, [{ goodsId, count: 1 }]);
+            expect(refused.statusCode).to.equal(409);
+            expect(refused.body.message).to.contain('at most 3 orders and 10 units');
+            expect(await stockOf(goodsId)).to.equal(97);
+            expect(await Order.count({ where: { userId: user.userId } })).to.equal(3);
+            expect(await held(user.userId)).to.equal({ orders: 3, units: 3 });
+
+            expect((await order(await login(app), [{ goodsId, count: 1 }])).statusCode).to.equal(201);
+        });
+
+        it('past MAX_OPEN_UNITS_PER_USER: 409; a smaller order still fits', async () => {
+            const { goodsIds: [a, b] } = await createShop([{ price: 100, stock: 100 }, { price: 50, stock: 100 }]);
+            const user = await login(app);
+            expect((await order(user, [{ goodsId: a, count: 4 }, { goodsId: b, count: 2 }])).statusCode).to.equal(201);
+            expect((await order(user, [{ goodsId: a, count: 5 }])).statusCode).to.equal(409);
+            expect((await order(user, [{ goodsId: b, count: 4 }])).statusCode).to.equal(201);
+            expect(await held(user.userId)).to.equal({ orders: 2, units: 10 });
+            expect(await stockOf(a)).to.equal(96);
+        });
+
+        it('a cancelled, an expired and a paid order stop counting', async () => {
+            const { goodsIds: [goodsId] } = await createShop([{ price: 250, stock: 100 }]);
+            const user = await login(app);
+            const orders = [];
+            for (let i = 0; i < 3; ++i) {
+                orders.push((await order(user, [{ goodsId, count: 3 }])).body);
+            }
+
+            expect((await order(user, [{ goodsId, count: 1 }])).statusCode).to.equal(409);
+
+            const cancelled = await json(app.server, { method: 'POST', url: `/orders/${orders[0].id}/cancel`, headers: user.auth });
+            expect(cancelled.body.status).to.equal('closed');
+            expect(await held(user.userId)).to.equal({ orders: 2, units: 6 });
+
+            const credentials: Credentials = { appId: app.config.wechat.appId, appSecret: '', mchId: app.config.pay.mchId, apiKey: app.config.pay.apiKey, jwtSecret: '' };
+            const notified = await app.server.inject({
+                method: 'POST', url: '/orders/pay/notify', headers: { 'content-type': 'text/xml' },
+                payload: signedNotification(credentials, { outTradeNo: orders[1].outTradeNo, totalFee: orders[1].totalFee, transactionId: `4200${Date.now()}${Crypto.randomInt(1e6)}`, openid: user.openid })
+            });
+            expect(notified.statusCode).to.equal(200);
+            expect(await held(user.userId)).to.equal({ orders: 1, units: 3 });
+
+            expect(await expireOrders(app.server.app.context, new Date(new Date(orders[2].expiresAt).getTime() + 1000))).to.be.at.least(1);
+            expect((await Order.findByPk(orders[2].id))!.status).to.equal('closed');
+            expect(await held(user.userId)).to.equal({ orders: 0, units: 0 });
+
+            expect((await order(user, [{ goodsId, count: 10 }])).statusCode).to.equal(201);
+        });
+
+        it('concurrent orders of one buyer cannot slip past the limit together', async () => {
+            const { goodsIds: [goodsId] } = await createShop([{ price: 100, stock: 1000 }]);
+            const user = await login(app);
+            const results = await Promise.all(Array.from({ length: 12 }, () => order(user, [{ goodsId, count: 1 }])));
+            const codes = results.map((res) => res.statusCode).sort();
+            expect(codes).to.equal([...Array(3).fill(201), ...Array(9).fill(409)]);
+            expect(await Order.count({ where: { userId: user.userId } })).to.equal(3);
+            expect(await stockOf(goodsId)).to.equal(997);
+            expect(await held(user.userId)).to.equal({ orders: 3, units: 3 });
+        });
+    });
+
+    it('refuses limits that are not positive integers at start', () => {
+        for (const [name, value] of [['MAX_OPEN_ORDERS_PER_USER', '0'], ['MAX_OPEN_UNITS_PER_USER', 'ten']]) {
+            let problem: unknown;
+            try {
+                loadConfig(testEnv({ [name]: value }));
+            }
+            catch (err) {
+                problem = err;
+            }
+
+            expect(problem).to.be.an.instanceof(ConfigError);
+            expect((problem as ConfigError).problems.join()).to.contain(name);
+        }
+
+        expect(loadConfig(testEnv()).orderLimits).to.equal({ openOrdersPerUser: 10, openUnitsPerUser: 999 });
+    });
+});
