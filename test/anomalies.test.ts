@@ -59,6 +59,14 @@ describe('payment anomalies: genuine payments that match no order', () => {
             expect(await countUnresolvedAnomalies()).to.equal(before + 1);
         });
 
+        it('one row for many deliveries of it at once', async () => {
+            const transactionId = newTransactionId();
+            const xml = signedNotification(credentials, { outTradeNo: `BURST${Crypto.randomBytes(8).toString('hex')}`, totalFee: 99, transactionId, openid: 'o-anomaly' });
+            const results = await Promise.all(Array.from({ length: 12 }, () => notify(xml)));
+            expect(results.map((res) => res.statusCode)).to.equal(Array(12).fill(400));
+            expect(await anomaliesOf(transactionId)).to.have.length(1);
+        });
+
         it('a wrong total: FAIL, the order stays unpaid, kept with both amounts', async () => {
             const { order } = await unpaidOrder(app, { price: 5000 });
             const transactionId = newTransactionId();
