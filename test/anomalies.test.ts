@@ -7,7 +7,7 @@ import { applyQueriedPayment } from '../lib/orders/payments';
 import { countUnresolvedAnomalies, listAnomalies } from '../lib/payments/anomalies';
 import { formatBeijingCompact } from '../lib/wechatpay/time';
 import { Order, PaymentAnomaly } from '../models';
-import { Credentials, signedNotification } from './process/harness';
+import { merchantOf, newTransactionId, notifyPaid } from './signed-notify';
 import { getOrder, pay, sim, startApp, TestApp, unpaidOrder } from './helpers';
 
 const { expect } = Code;
@@ -16,15 +16,11 @@ const { describe, it, before, after } = exports.lab = Lab.script();
 describe('payment anomalies: genuine payments that match no order', () => {
 
     let app: TestApp;
-    let credentials: Credentials;
     before(async () => {
         app = await startApp();
-        credentials = { appId: app.config.wechat.appId, appSecret: app.config.wechat.secret, mchId: app.config.pay.mchId, apiKey: app.config.pay.apiKey, jwtSecret: '' };
     });
     after(() => app.stop());
 
-    const newTransactionId = () => `4200${Crypto.randomBytes(12).toString('hex').replace(/[a-f]/g, '7').slice(0, 24)}`;
-    const notify = (xml: string) => app.server.inject({ method: 'POST', url: '/orders/pay/notify', headers: { 'content-type': 'text/xml' }, payload: xml });
     const anomaliesOf = async (transactionId: string) => (await PaymentAnomaly.findAll({ where: { transactionId }, order: [['id', 'ASC']] })).map((row) => row.get({ plain: true }));
     const statusOf = async (orderId: number) => (await Order.findByPk(orderId))!.status;
 
@@ -45,9 +41,9 @@ describe('payment anomalies: genuine payments that match no order', () => {
         it('an unknown out_trade_no: FAIL, kept once however often WeChat retries', async () => {
             const before = await countUnresolvedAnomalies();
             const transactionId = newTransactionId();
-            const xml = signedNotification(credentials, { outTradeNo: `UNKNOWN${Crypto.randomBytes(8).toString('hex')}`, totalFee: 1234, transactionId, openid: 'o-anomaly' });
+            const trade = { outTradeNo: `UNKNOWN${Crypto.randomBytes(8).toString('hex')}`, totalFee: 1234, transactionId };
             for (let attempt = 0; attempt < 3; ++attempt) {
-                const res = await notify(xml);
+                const res = await notifyPaid(app, trade);
                 expect(res.statusCode).to.equal(400);
                 expect(res.payload).to.contain('FAIL');
             }
@@ -61,8 +57,8 @@ describe('payment anomalies: genuine payments that match no order', () => {
 
         it('one row for many deliveries of it at once', async () => {
             const transactionId = newTransactionId();
-            const xml = signedNotification(credentials, { outTradeNo: `BURST${Crypto.randomBytes(8).toString('hex')}`, totalFee: 99, transactionId, openid: 'o-anomaly' });
-            const results = await Promise.all(Array.from({ length: 12 }, () => notify(xml)));
+            const trade = { outTradeNo: `BURST${Crypto.randomBytes(8).toString('hex')}`, totalFee: 99, transactionId };
+            const results = await Promise.all(Array.from({ length: 12 }, () => notifyPaid(app, trade)));
             expect(results.map((res) => res.statusCode)).to.equal(Array(12).fill(400));
             expect(await anomaliesOf(transactionId)).to.have.length(1);
         });
@@ -70,7 +66,7 @@ describe('payment anomalies: genuine payments that match no order', () => {
         it('a wrong total: FAIL, the order stays unpaid, kept with both amounts', async () => {
             const { order } = await unpaidOrder(app, { price: 5000 });
             const transactionId = newTransactionId();
-            expect((await notify(signedNotification(credentials, { outTradeNo: order.outTradeNo, totalFee: 4999, transactionId, openid: 'o-anomaly' }))).statusCode).to.equal(400);
+            expect((await notifyPaid(app, { outTradeNo: order.outTradeNo, totalFee: 4999, transactionId })).statusCode).to.equal(400);
             expect(await statusOf(order.id)).to.equal('unpaid');
             const [anomaly] = await anomaliesOf(transactionId);
             expect(anomaly).to.include({ kind: 'amount_mismatch', source: 'notify', outTradeNo: order.outTradeNo, totalFee: 4999, orderId: order.id, orderTotalFee: 5000 });
@@ -80,10 +76,10 @@ describe('payment anomalies: genuine payments that match no order', () => {
             const first = await unpaidOrder(app, { price: 700 });
             const second = await unpaidOrder(app, { price: 700 });
             const transactionId = newTransactionId();
-            expect((await notify(signedNotification(credentials, { outTradeNo: first.order.outTradeNo, totalFee: 700, transactionId, openid: 'o-anomaly' }))).statusCode).to.equal(200);
-            const reused = signedNotification(credentials, { outTradeNo: second.order.outTradeNo, totalFee: 700, transactionId, openid: 'o-anomaly' });
-            expect((await notify(reused)).statusCode).to.equal(400);
-            expect((await notify(reused)).statusCode).to.equal(400);
+            expect((await notifyPaid(app, { outTradeNo: first.order.outTradeNo, totalFee: 700, transactionId })).statusCode).to.equal(200);
+            const reused = { outTradeNo: second.order.outTradeNo, totalFee: 700, transactionId };
+            expect((await notifyPaid(app, reused)).statusCode).to.equal(400);
+            expect((await notifyPaid(app, reused)).statusCode).to.equal(400);
             expect(await statusOf(first.order.id)).to.equal('paid');
             expect(await statusOf(second.order.id)).to.equal('unpaid');
             const anomalies = await anomaliesOf(transactionId);
@@ -96,9 +92,9 @@ describe('payment anomalies: genuine payments that match no order', () => {
             const { order } = await unpaidOrder(app, { price: 300 });
             const before = await PaymentAnomaly.count();
             const transactionIds = [newTransactionId(), newTransactionId()];
-            const others = [{ ...credentials, appId: 'wx0000000000000000' }, { ...credentials, mchId: '1900000001' }];
+            const others = [{ ...merchantOf(app), appId: 'wx0000000000000000' }, { ...merchantOf(app), mchId: '1900000001' }];
             for (const [index, other] of others.entries()) {
-                expect((await notify(signedNotification(other, { outTradeNo: order.outTradeNo, totalFee: 300, transactionId: transactionIds[index], openid: 'o' }))).statusCode).to.equal(400);
+                expect((await notifyPaid(app, { outTradeNo: order.outTradeNo, totalFee: 300, transactionId: transactionIds[index] }, other)).statusCode).to.equal(400);
             }
 
             expect(await PaymentAnomaly.count()).to.equal(before);
@@ -139,7 +135,7 @@ describe('payment anomalies: genuine payments that match no order', () => {
             const paid = await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length), ...params });
             const transactionId = paid.body.transactionId as string;
             // A notification for the first order with the second one's transaction_id (WeChat's bug, or ours).
-            expect((await notify(signedNotification(credentials, { outTradeNo: first.order.outTradeNo, totalFee: 640, transactionId, openid: 'o' }))).statusCode).to.equal(200);
+            expect((await notifyPaid(app, { outTradeNo: first.order.outTradeNo, totalFee: 640, transactionId })).statusCode).to.equal(200);
 
             const synced = await getOrder(app, second.user, second.order.id, true);
             expect(synced.statusCode).to.equal(200);

@@ -1,5 +1,3 @@
-import * as Crypto from 'crypto';
-
 import * as Code from '@hapi/code';
 import * as Lab from '@hapi/lab';
 
@@ -7,7 +5,7 @@ import { expireOrders } from '../lib/jobs/expiry';
 import { orderHistory } from '../lib/orders/events';
 import { transition } from '../lib/orders/status';
 import { Order, OrderEvent } from '../models';
-import { Credentials, signedNotification } from './process/harness';
+import { newTransactionId, notifyPaid } from './signed-notify';
 import { json, startApp, TestApp, unpaidOrder } from './helpers';
 
 const { expect } = Code;
@@ -16,21 +14,16 @@ const { describe, it, before, after } = exports.lab = Lab.script();
 describe('the audit trail of order status changes (order_events)', () => {
 
     let app: TestApp;
-    let credentials: Credentials;
     before(async () => {
         app = await startApp();
-        credentials = { appId: app.config.wechat.appId, appSecret: '', mchId: app.config.pay.mchId, apiKey: app.config.pay.apiKey, jwtSecret: '' };
     });
     after(() => app.stop());
 
     const history = async (orderId: number) => (await orderHistory(orderId)).map((event) => ({
         from: event.fromStatus, to: event.toStatus, actor: event.actorKind, actorId: event.actorId, reason: event.reason
     }));
-    const notify = (order: { outTradeNo: string; totalFee: number }, transactionId: string) => app.server.inject({
-        method: 'POST', url: '/orders/pay/notify', headers: { 'content-type': 'text/xml' },
-        payload: signedNotification(credentials, { outTradeNo: order.outTradeNo, totalFee: order.totalFee, transactionId, openid: 'o-audit' })
-    });
-    const newTransactionId = () => `4200${Date.now()}${String(Crypto.randomInt(1e9)).padStart(9, '0')}`;
+    const notify = (order: { outTradeNo: string; totalFee: number }, transactionId: string) =>
+        notifyPaid(app, { outTradeNo: order.outTradeNo, totalFee: order.totalFee, transactionId });
     const renameEvents = (from: string, to: string) => app.server.app.context.sequelize.getQueryInterface().renameTable(from, to);
 
     it('records the creation by the buyer and the payment by WeChat, oldest first', async () => {

@@ -1,5 +1,3 @@
-import * as Crypto from 'crypto';
-
 import * as Code from '@hapi/code';
 import * as Lab from '@hapi/lab';
 import { QueryTypes } from 'sequelize';
@@ -7,7 +5,7 @@ import { QueryTypes } from 'sequelize';
 import { ConfigError, loadConfig } from '../config';
 import { expireOrders } from '../lib/jobs/expiry';
 import { Goods, Order } from '../models';
-import { Credentials, signedNotification } from './process/harness';
+import { newTransactionId, notifyPaid } from './signed-notify';
 import { createShop, json, login, startApp, TestApp, testEnv } from './helpers';
 
 const { expect } = Code;
@@ -105,11 +103,7 @@ describe('order creation limits', () => {
             expect(cancelled.body.status).to.equal('closed');
             expect(await held(user.userId)).to.equal({ orders: 2, units: 6 });
 
-            const credentials: Credentials = { appId: app.config.wechat.appId, appSecret: '', mchId: app.config.pay.mchId, apiKey: app.config.pay.apiKey, jwtSecret: '' };
-            const notified = await app.server.inject({
-                method: 'POST', url: '/orders/pay/notify', headers: { 'content-type': 'text/xml' },
-                payload: signedNotification(credentials, { outTradeNo: orders[1].outTradeNo, totalFee: orders[1].totalFee, transactionId: `4200${Date.now()}${Crypto.randomInt(1e6)}`, openid: user.openid })
-            });
+            const notified = await notifyPaid(app, { outTradeNo: orders[1].outTradeNo, totalFee: orders[1].totalFee, transactionId: newTransactionId(), openid: user.openid });
             expect(notified.statusCode).to.equal(200);
             expect(await held(user.userId)).to.equal({ orders: 1, units: 3 });
 
