@@ -3,13 +3,44 @@ import * as Lab from '@hapi/lab';
 import { QueryTypes } from 'sequelize';
 
 import { ConfigError, loadConfig } from '../config';
+import { createSequelize, migrator } from '../lib/db';
 import { expireOrders } from '../lib/jobs/expiry';
 import { Goods, Order } from '../models';
 import { newTransactionId, notifyPaid } from './signed-notify';
-import { createShop, json, login, startApp, TestApp, testEnv } from './helpers';
+import { createShop, freshDatabaseUrl, json, login, startApp, TestApp, testEnv } from './helpers';
 
 const { expect } = Code;
 const { describe, it, before, after } = exports.lab = Lab.script();
+
+describe('the open-order counters migration', () => {
+
+    it('counts the orders already unpaid when it runs', async () => {
+        const sequelize = createSequelize(await freshDatabaseUrl());
+        try {
+            await migrator(sequelize).up({ to: '20261122000003-create-orders.js' });
+            const queryInterface = sequelize.getQueryInterface();
+            const now = new Date();
+            await queryInterface.bulkInsert('users', [{ id: 1, openid: 'o-1', created_at: now, updated_at: now }, { id: 2, openid: 'o-2', created_at: now, updated_at: now }]);
+            await queryInterface.bulkInsert('shops', [{ id: 1, name: 's', description: '', created_at: now, updated_at: now }]);
+            await queryInterface.bulkInsert('goods', [{ id: 1, shop_id: 1, name: 'g', price: 10, stock: 100, created_at: now, updated_at: now }]);
+            const orders = [[1, 'unpaid', [2, 3]], [1, 'unpaid', [4]], [1, 'paid', [7]], [2, 'closed', [1]]] as const;
+            await queryInterface.bulkInsert('orders', orders.map(([userId, status], index) => ({
+                id: index + 1, user_id: userId, out_trade_no: `T${index}`, status, total_fee: 10, expires_at: now, created_at: now, updated_at: now
+            })));
+            await queryInterface.bulkInsert('order_items', orders.flatMap(([, , counts], index) =>
+                counts.map((count) => ({ order_id: index + 1, goods_id: 1, name: 'g', price: 10, count }))));
+
+            await migrator(sequelize).up();
+            const users = await sequelize.query('SELECT id, open_orders, open_units FROM users ORDER BY id', { type: QueryTypes.SELECT });
+            expect(users.map((row: any) => [Number(row.id), Number(row.open_orders), Number(row.open_units)])).to.equal([[1, 2, 9], [2, 0, 0]]);
+            const units = await sequelize.query('SELECT units FROM orders ORDER BY id', { type: QueryTypes.SELECT });
+            expect(units.map((row: any) => Number(row.units))).to.equal([5, 4, 7, 1]);
+        }
+        finally {
+            await sequelize.close();
+        }
+    });
+});
 
 describe('order creation limits', () => {
 

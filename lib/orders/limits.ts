@@ -2,7 +2,7 @@ import { Sequelize, Transaction } from 'sequelize';
 
 import type { OrderStatus } from '../../models';
 import { changeRows } from '../sql';
-import { orderIdSql, OrderRef } from './events';
+import { orderColumn, OrderRef } from './events';
 
 /** How much one user may hold in unpaid orders (their stock is held until they are paid or closed). */
 export interface OrderLimits {
@@ -33,15 +33,14 @@ export async function reserveOpenOrder(sequelize: Sequelize, userId: number, uni
 
 /**
  * Gives an order's count and units back to its user when it stops being open (paid or closed), in the
- * transaction of that status change. Never below zero: orders placed before the counters existed are counted by
- * their migration, and a counter that drifted must not go negative and grant more than the limit.
+ * transaction of that status change. It reads only the order's own row, which the change has locked already.
+ * Never below zero: a counter that drifted must not go negative and so allow more than the limit.
  */
 export async function releaseOpenOrder(sequelize: Sequelize, order: OrderRef, transaction: Transaction): Promise<void> {
-    const id = orderIdSql(order);
-    const units = `(SELECT COALESCE(SUM(count), 0) FROM order_items WHERE order_id = ${id.sql})`;
+    const units = orderColumn(order, 'units').sql;
+    const user = orderColumn(order, 'user_id');
     await changeRows(sequelize,
-        `UPDATE users SET open_orders = CASE WHEN open_orders > 0 THEN open_orders - 1 ELSE 0 END, ` +
-        `open_units = CASE WHEN open_units > ${units} THEN open_units - ${units} ELSE 0 END ` +
-        `WHERE id = (SELECT user_id FROM orders WHERE id = ${id.sql})`,
-        [id.value], transaction);
+        'UPDATE users SET open_orders = CASE WHEN open_orders > 0 THEN open_orders - 1 ELSE 0 END, ' +
+        `open_units = CASE WHEN open_units > ${units} THEN open_units - ${units} ELSE 0 END WHERE id = ${user.sql}`,
+        [user.value], transaction);
 }
