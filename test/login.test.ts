@@ -258,7 +258,7 @@ describe('POST /users/login', () => {
         const db = openDatabase(app);
         try {
             const columns = Object.keys(await db.getQueryInterface().describeTable('users')).sort();
-            expect(columns).to.equal(['created_at', 'id', 'open_orders', 'open_units', 'openid', 'unionid', 'updated_at']);
+            expect(columns).to.equal(['created_at', 'id', 'openid', 'unionid', 'updated_at']);
 
             // The simulator keeps one session_key per openid: ask it, as WeChat would answer the backend.
             const { code } = await mint(app, { openid });

@@ -100,7 +100,7 @@ describe('migrations', () => {
             await migrator(sequelize).up();
             const queryInterface = sequelize.getQueryInterface();
             const users = await queryInterface.describeTable('users');
-            expect(Object.keys(users).sort()).to.equal(['created_at', 'id', 'open_orders', 'open_units', 'openid', 'unionid', 'updated_at']);
+            expect(Object.keys(users).sort()).to.equal(['created_at', 'id', 'openid', 'unionid', 'updated_at']);
             expect(users.openid.allowNull).to.be.false();
             expect(users.unionid.allowNull).to.be.true();
 

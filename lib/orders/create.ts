@@ -7,7 +7,7 @@ import { changeRows, insertRow, insertRows, placeholders, selectRows, sqlDate } 
 import { isPayableTotal, maxTotalFee } from '../wechatpay/amount';
 import { formatBeijingCompact } from '../wechatpay/time';
 import { recordEvent } from './events';
-import { OrderLimits, reserveOpenOrder } from './limits';
+import { lockBuyer, OrderLimits, withinOpenLimits } from './limits';
 import type { OrderItemRecord, OrderRecord } from './view';
 
 export interface OrderLine {
@@ -84,6 +84,7 @@ export async function createOrder(sequelize: Sequelize, input: { userId: number;
 
     try {
         return await sequelize.transaction(async (transaction) => {
+            await lockBuyer(sequelize, input.userId, transaction);          // first: see lib/orders/limits.ts
             if (input.idempotencyKey) {
                 const replay = await findReplay(input.userId, input.idempotencyKey, hash, transaction);
                 if (replay) {
@@ -92,7 +93,7 @@ export async function createOrder(sequelize: Sequelize, input: { userId: number;
             }
 
             const units = lines.reduce((sum, line) => sum + line.count, 0);
-            if (!await reserveOpenOrder(sequelize, input.userId, units, input.limits, transaction)) {
+            if (!await withinOpenLimits(sequelize, input.userId, units, input.limits, transaction)) {
                 throw new OrderRejected('open_orders_limit', `Too much held in unpaid orders: at most ${input.limits.openOrdersPerUser} orders and ` +
                     `${input.limits.openUnitsPerUser} units at once. Pay or cancel one first`);
             }

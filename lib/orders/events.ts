@@ -22,21 +22,14 @@ export const wechatActor: Actor = { kind: 'wechat' };
 /** An order by id, or by out_trade_no where the caller has only that (the payment path). */
 export type OrderRef = { id: number } | { outTradeNo: string };
 
-/** One column of the order, as SQL with the order bound as `$1` (its id itself needs no lookup). */
-export function orderColumn(order: OrderRef, column: string): { sql: string; value: number | string } {
-    if ('id' in order) {
-        return { sql: column === 'id' ? '$1' : `(SELECT ${column} FROM orders WHERE id = $1)`, value: order.id };
-    }
-
-    return { sql: `(SELECT ${column} FROM orders WHERE out_trade_no = $1)`, value: order.outTradeNo };
-}
-
 /**
  * Writes one audit row for a status change (`from` null: the order was created). It must be given the transaction
  * of the change itself, so that the row exists exactly when the change does. Raw SQL: it runs on every notification.
  */
 export async function recordEvent(sequelize: Sequelize, order: OrderRef, from: string | null, to: string, note: EventNote, transaction: Transaction): Promise<void> {
-    const id = orderColumn(order, 'id');
+    const id = 'id' in order
+        ? { sql: '$1', value: order.id }
+        : { sql: '(SELECT id FROM orders WHERE out_trade_no = $1)', value: order.outTradeNo };
     await insertRows(sequelize,
         `INSERT INTO order_events (order_id, from_status, to_status, actor_kind, actor_id, reason, created_at) VALUES (${id.sql}, $2, $3, $4, $5, $6, $7)`,
         [id.value, from, to, note.actor.kind, note.actor.id == null ? null : String(note.actor.id), note.reason.slice(0, 255), sqlDate(sequelize, new Date())],

@@ -1,8 +1,7 @@
 import { Sequelize, Transaction } from 'sequelize';
 
 import type { OrderStatus } from '../../models';
-import { changeRows } from '../sql';
-import { orderColumn, OrderRef } from './events';
+import { changeRows, placeholders, selectRows } from '../sql';
 
 /** How much one user may hold in unpaid orders (their stock is held until they are paid or closed). */
 export interface OrderLimits {
@@ -13,34 +12,26 @@ export interface OrderLimits {
 /** The statuses in which an order holds stock for its buyer and counts against the buyer's limits. */
 const openStatuses: readonly OrderStatus[] = ['unpaid'];
 
-export function isOpen(status: OrderStatus): boolean {
-    return openStatuses.includes(status);
+/**
+ * Takes the buyer's row lock for the rest of the order's transaction. It must be the transaction's first
+ * statement: then the count in withinOpenLimits, which comes after it, sees every order a concurrent transaction of
+ * the same buyer committed before this one got the lock (PostgreSQL's READ COMMITTED reads afresh per statement;
+ * MariaDB's REPEATABLE READ takes its snapshot at the first plain read, which comes after the lock; SQLite has one
+ * writer at a time). A write, not a SELECT ... FOR UPDATE: under a stricter isolation level the second transaction
+ * then fails with a serialization error instead of counting from an old snapshot.
+ */
+export async function lockBuyer(sequelize: Sequelize, userId: number, transaction: Transaction): Promise<void> {
+    await changeRows(sequelize, 'UPDATE users SET updated_at = updated_at WHERE id = $1', [userId], transaction);
 }
 
 /**
- * Counts a new order of `units` units against its user's open orders and units, or resolves to false when that
- * would pass a limit. One guarded UPDATE of the user's row inside the order's transaction: on PostgreSQL and
- * MariaDB a second order of the same user waits for the first one's row lock and then re-checks the guard
- * against the committed counters; SQLite runs one writer at a time. So two concurrent orders cannot both slip
- * past a limit, which a count of the user's unpaid orders (read under a snapshot) could not promise.
+ * Whether a new order of `units` units keeps the buyer within the limits, counting the buyer's open orders. Only
+ * after lockBuyer, in the same transaction: two concurrent orders then cannot both slip past a limit. Counting
+ * at order time (rather than keeping counters) leaves the payment and close paths untouched.
  */
-export async function reserveOpenOrder(sequelize: Sequelize, userId: number, units: number, limits: OrderLimits, transaction: Transaction): Promise<boolean> {
-    const changed = await changeRows(sequelize,
-        'UPDATE users SET open_orders = open_orders + 1, open_units = open_units + $1 WHERE id = $2 AND open_orders < $3 AND open_units + $1 <= $4',
-        [units, userId, limits.openOrdersPerUser, limits.openUnitsPerUser], transaction);
-    return changed === 1;
-}
-
-/**
- * Gives an order's count and units back to its user when it stops being open (paid or closed), in the
- * transaction of that status change. It reads only the order's own row, which the change has locked already.
- * Never below zero: a counter that drifted must not go negative and so allow more than the limit.
- */
-export async function releaseOpenOrder(sequelize: Sequelize, order: OrderRef, transaction: Transaction): Promise<void> {
-    const units = orderColumn(order, 'units').sql;
-    const user = orderColumn(order, 'user_id');
-    await changeRows(sequelize,
-        'UPDATE users SET open_orders = CASE WHEN open_orders > 0 THEN open_orders - 1 ELSE 0 END, ' +
-        `open_units = CASE WHEN open_units > ${units} THEN open_units - ${units} ELSE 0 END WHERE id = ${user.sql}`,
-        [user.value], transaction);
+export async function withinOpenLimits(sequelize: Sequelize, userId: number, units: number, limits: OrderLimits, transaction: Transaction): Promise<boolean> {
+    const [held] = await selectRows<{ orders: number | string; units: number | string | null }>(sequelize,
+        `SELECT COUNT(*) AS orders, SUM(units) AS units FROM orders WHERE user_id = $1 AND status IN (${placeholders(2, openStatuses.length)})`,
+        [userId, ...openStatuses], transaction);
+    return Number(held.orders) < limits.openOrdersPerUser && Number(held.units ?? 0) + units <= limits.openUnitsPerUser;
 }

@@ -2,8 +2,7 @@ import { Op, Sequelize, Transaction, WhereOptions } from 'sequelize';
 
 import { Order, OrderStatus } from '../../models';
 import { changeRows, sqlDate } from '../sql';
-import { EventNote, OrderRef, recordEvent, systemActor, wechatActor } from './events';
-import { isOpen, releaseOpenOrder } from './limits';
+import { EventNote, recordEvent, systemActor, wechatActor } from './events';
 
 /** Every status change an order can make. Anything else is refused. */
 const transitions: Record<OrderStatus, readonly OrderStatus[]> = {
@@ -17,14 +16,6 @@ const transitions: Record<OrderStatus, readonly OrderStatus[]> = {
 function checkTransition(order: number | string, from: OrderStatus, to: OrderStatus): void {
     if (!transitions[from].includes(to)) {
         throw new Error(`order ${order}: ${from} → ${to} is not a valid transition`);
-    }
-}
-
-/** What every status change does beside the UPDATE, in its transaction: the audit row, and the buyer's limits. */
-async function statusChanged(sequelize: Sequelize, order: OrderRef, from: OrderStatus, to: OrderStatus, note: EventNote, transaction: Transaction): Promise<void> {
-    await recordEvent(sequelize, order, from, to, note, transaction);
-    if (isOpen(from) && !isOpen(to)) {
-        await releaseOpenOrder(sequelize, order, transaction);
     }
 }
 
@@ -56,7 +47,7 @@ export async function transition(
         return false;
     }
 
-    await statusChanged(sequelize, { id: orderId }, from, to, note, transaction);
+    await recordEvent(sequelize, { id: orderId }, from, to, note, transaction);
     return true;
 }
 
@@ -80,6 +71,6 @@ export async function markPaid(
         return false;
     }
 
-    await statusChanged(sequelize, { outTradeNo: payment.outTradeNo }, 'unpaid', 'paid', note, transaction);
+    await recordEvent(sequelize, { outTradeNo: payment.outTradeNo }, 'unpaid', 'paid', note, transaction);
     return true;
 }
