@@ -112,6 +112,7 @@ export async function createOrder(sequelize: Sequelize, input: { userId: number;
             if (!isPayableTotal(order.totalFee)) {
                 throw new OrderRejected('unpayable_total', `An order's total must be 1 to ${maxTotalFee} fen to be paid with WeChat Pay; this one is ${order.totalFee}`);
             }
+
             const id = await insertRow(sequelize,
                 'INSERT INTO orders (user_id, out_trade_no, status, total_fee, units, expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)',
                 [input.userId, order.outTradeNo, order.status, order.totalFee, units, sqlDate(sequelize, order.expiresAt), created], transaction);
