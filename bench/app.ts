@@ -32,7 +32,9 @@ export async function startApp(databaseUrl: string, profileDir?: string): Promis
         WECHAT_TIMEOUT_MS: '5000',
         WECHATPAY_TIMEOUT_MS: '5000',
         RATE_LIMIT_LOGIN: '1000000000',
-        RATE_LIMIT_ORDERS: '1000000000'
+        RATE_LIMIT_ORDERS: '1000000000',
+        MAX_OPEN_ORDERS_PER_USER: '1000000',           // a bench user holds thousands of unpaid orders
+        MAX_OPEN_UNITS_PER_USER: '1000000000'
     });
 
     // The compiled app (npm run build), as production runs it: under ts-node, source-map support alone costs a

@@ -35,6 +35,8 @@ export interface Config {
         timeoutMs: number;
     };
     orders: { ttlSeconds: number };
+    /** What one buyer may hold in unpaid orders at once (stock hoarding). */
+    orderLimits: { openOrdersPerUser: number; openUnitsPerUser: number };
     /** How long each instance keeps a goods page (0: not at all). */
     goodsCacheMs: number;
     jobs: { enabled: boolean; intervalMs: number };
@@ -155,6 +157,10 @@ export function loadConfig(rawEnv: Env = process.env): Config {
             timeoutMs: parseInteger(env.WECHATPAY_TIMEOUT_MS, 'WECHATPAY_TIMEOUT_MS', 5000, 100, 60000, problems)
         },
         orders: { ttlSeconds: parseInteger(env.ORDER_TTL, 'ORDER_TTL', 900, 60, 7 * 86400, problems) },
+        orderLimits: {
+            openOrdersPerUser: parseInteger(env.MAX_OPEN_ORDERS_PER_USER, 'MAX_OPEN_ORDERS_PER_USER', 10, 1, 1e6, problems),
+            openUnitsPerUser: parseInteger(env.MAX_OPEN_UNITS_PER_USER, 'MAX_OPEN_UNITS_PER_USER', 999, 1, 1e9, problems)
+        },
         goodsCacheMs: parseInteger(env.GOODS_CACHE_MS, 'GOODS_CACHE_MS', 1000, 0, 60_000, problems),
         jobs: {
             enabled: parseBoolean(env.JOBS, 'JOBS', problems) ?? true,

@@ -1,5 +1,11 @@
 import { CreationOptional, DataTypes, ForeignKey, InferAttributes, InferCreationAttributes, Model, NonAttribute, Sequelize } from 'sequelize';
 
+import { initOrderEvent } from './order-event';
+import { initPaymentAnomaly } from './payment-anomaly';
+
+export { OrderEvent } from './order-event';
+export { PaymentAnomaly } from './payment-anomaly';
+
 export const orderStatuses = ['unpaid', 'paid', 'closed', 'refunding', 'refunded'] as const;
 export type OrderStatus = typeof orderStatuses[number];
 export type TradeType = 'JSAPI' | 'NATIVE';
@@ -182,6 +188,9 @@ export function initModels(sequelize: Sequelize): Models {
         raw: { type: DataTypes.TEXT, allowNull: false },
         createdAt: DataTypes.DATE(3)
     }, { sequelize, tableName: 'payments', updatedAt: false });
+
+    initPaymentAnomaly(sequelize);
+    initOrderEvent(sequelize);
 
     Shop.hasMany(Goods, { foreignKey: 'shopId', as: 'goods' });
     Goods.belongsTo(Shop, { foreignKey: 'shopId', as: 'shop' });

@@ -6,7 +6,7 @@ import { clientIp } from '../lib/client-ip';
 import type { AppContext } from '../lib/context';
 import { checkout, CheckoutRejected } from '../lib/orders/checkout';
 import { closeOrder } from '../lib/orders/close';
-import { createOrder, OrderRejected } from '../lib/orders/create';
+import { createOrder, OrderRejected, OrderRejection } from '../lib/orders/create';
 import { claimQuery, syncWithWechat } from '../lib/orders/sync';
 import { orderView } from '../lib/orders/view';
 import { orderStatuses, Order, OrderItem } from '../models';
@@ -64,6 +64,15 @@ export function payFailure(request: Request, err: unknown): never {
     throw err;
 }
 
+const rejectionStatus: Record<OrderRejection, (message: string) => Boom.Boom> = {
+    unknown_goods: Boom.notFound,
+    too_many_units: Boom.badRequest,
+    unpayable_total: Boom.badRequest,
+    out_of_stock: Boom.conflict,
+    open_orders_limit: Boom.conflict,
+    idempotency_conflict: Boom.conflict
+};
+
 export const orderRoutes: Plugin<AppContext> = {
     name: 'wxshop-routes-orders',
     register(server, context) {
@@ -115,6 +124,7 @@ export const orderRoutes: Plugin<AppContext> = {
                         userId: request.auth.credentials.userId,
                         lines: goodsList,
                         ttlSeconds: config.orders.ttlSeconds,
+                        limits: config.orderLimits,
                         idempotencyKey: request.headers['idempotency-key'] as string | undefined
                     });
                     const response = h.response(orderView(created.order, created.items)).code(201);
@@ -122,7 +132,7 @@ export const orderRoutes: Plugin<AppContext> = {
                 }
                 catch (err) {
                     if (err instanceof OrderRejected) {
-                        throw err.reason === 'unknown_goods' ? Boom.notFound(err.message) : Boom.conflict(err.message);
+                        throw rejectionStatus[err.reason](err.message);
                     }
 
                     throw err;

@@ -4,7 +4,10 @@ import { Sequelize, Transaction, UniqueConstraintError } from 'sequelize';
 
 import { IdempotencyKey, Order, OrderItem } from '../../models';
 import { changeRows, insertRow, insertRows, placeholders, selectRows, sqlDate } from '../sql';
+import { isPayableTotal, maxTotalFee } from '../wechatpay/amount';
 import { formatBeijingCompact } from '../wechatpay/time';
+import { recordEvent } from './events';
+import { lockBuyer, OrderLimits, withinOpenLimits } from './limits';
 import type { OrderItemRecord, OrderRecord } from './view';
 
 export interface OrderLine {
@@ -12,8 +15,19 @@ export interface OrderLine {
     count: number;
 }
 
+/** The most units of one goods an order may hold, counted after its lines of that goods are merged. */
+export const maxUnitsPerGoods = 999;
+
+export type OrderRejection =
+    | 'unknown_goods'           // 404
+    | 'too_many_units'          // 400: more than maxUnitsPerGoods of one goods
+    | 'unpayable_total'         // 400: 0 fen, or more than WeChat's total_fee can carry
+    | 'out_of_stock'            // 409
+    | 'open_orders_limit'       // 409: the buyer holds too much in unpaid orders
+    | 'idempotency_conflict';   // 409
+
 export class OrderRejected extends Error {
-    constructor(readonly reason: 'unknown_goods' | 'out_of_stock' | 'idempotency_conflict', message: string) {
+    constructor(readonly reason: OrderRejection, message: string) {
         super(message);
         this.name = 'OrderRejected';
     }
@@ -60,17 +74,28 @@ function requestHash(lines: OrderLine[]): string {
  * and prices read from the database as the stock is taken, the order, its lines and the idempotency key written
  * together. Any failure rolls everything back. Raw SQL: this runs on every order (lib/sql.ts).
  */
-export async function createOrder(sequelize: Sequelize, input: { userId: number; lines: OrderLine[]; ttlSeconds: number; idempotencyKey?: string }): Promise<CreatedOrder> {
+export async function createOrder(sequelize: Sequelize, input: { userId: number; lines: OrderLine[]; ttlSeconds: number; limits: OrderLimits; idempotencyKey?: string }): Promise<CreatedOrder> {
     const lines = normaliseLines(input.lines);
     const hash = requestHash(lines);
+    const heavy = lines.find((line) => line.count > maxUnitsPerGoods);
+    if (heavy) {
+        throw new OrderRejected('too_many_units', `At most ${maxUnitsPerGoods} of one goods per order: goods ${heavy.goodsId} asks ${heavy.count}`);
+    }
 
     try {
         return await sequelize.transaction(async (transaction) => {
+            await lockBuyer(sequelize, input.userId, transaction);          // first: see lib/orders/limits.ts
             if (input.idempotencyKey) {
                 const replay = await findReplay(input.userId, input.idempotencyKey, hash, transaction);
                 if (replay) {
                     return replay;
                 }
+            }
+
+            const units = lines.reduce((sum, line) => sum + line.count, 0);
+            if (!await withinOpenLimits(sequelize, input.userId, units, input.limits, transaction)) {
+                throw new OrderRejected('open_orders_limit', `Too much held in unpaid orders: at most ${input.limits.openOrdersPerUser} orders and ` +
+                    `${input.limits.openUnitsPerUser} units at once. Pay or cancel one first`);
             }
 
             const now = new Date();
@@ -84,9 +109,13 @@ export async function createOrder(sequelize: Sequelize, input: { userId: number;
                 createdAt: now,
                 expiresAt: new Date(now.getTime() + input.ttlSeconds * 1000)
             };
+            if (!isPayableTotal(order.totalFee)) {
+                throw new OrderRejected('unpayable_total', `An order's total must be 1 to ${maxTotalFee} fen to be paid with WeChat Pay; this one is ${order.totalFee}`);
+            }
+
             const id = await insertRow(sequelize,
-                'INSERT INTO orders (user_id, out_trade_no, status, total_fee, expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)',
-                [input.userId, order.outTradeNo, order.status, order.totalFee, sqlDate(sequelize, order.expiresAt), created], transaction);
+                'INSERT INTO orders (user_id, out_trade_no, status, total_fee, units, expires_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)',
+                [input.userId, order.outTradeNo, order.status, order.totalFee, units, sqlDate(sequelize, order.expiresAt), created], transaction);
 
             const values = items.map((_, index) => `(${placeholders(index * 5 + 1, 5)})`).join(', ');
             await insertRows(sequelize, `INSERT INTO order_items (order_id, goods_id, name, price, count) VALUES ${values}`,
@@ -97,6 +126,8 @@ export async function createOrder(sequelize: Sequelize, input: { userId: number;
                 await insertRows(sequelize, `INSERT INTO idempotency_keys (user_id, ${key}, request_hash, order_id, created_at) VALUES ($1, $2, $3, $4, $5)`,
                     [input.userId, input.idempotencyKey, hash, id, created], transaction);
             }
+
+            await recordEvent(sequelize, { id }, null, 'unpaid', { actor: { kind: 'buyer', id: input.userId }, reason: 'placed' }, transaction);
 
             return { order: { id, ...order }, items, replayed: false };
         });

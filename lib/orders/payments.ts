@@ -1,6 +1,9 @@
 import { Sequelize, Transaction, UniqueConstraintError } from 'sequelize';
 
 import { Order, Payment } from '../../models';
+import type { PaymentAnomalyKind } from '../../models/payment-anomaly';
+import { recordAnomaly } from '../payments/anomalies';
+import { isPayableTotal } from '../wechatpay/amount';
 import type { PaidTrade, PayV2Client, QueryResult } from '../wechatpay/client';
 import { parseBeijingCompact } from '../wechatpay/time';
 import { insertRows, sqlDate } from '../sql';
@@ -17,6 +20,8 @@ export interface PaymentResult {
     reason?: string;
     /** The order it was for, when that was looked up (not on the usual path, which needs no lookup). */
     orderId?: number;
+    /** A rejected payment that WeChat vouches for but that matches no order of ours: kept in payment_anomalies. */
+    anomaly?: { kind: PaymentAnomalyKind; orderTotalFee?: number };
 }
 
 export interface Merchant {
@@ -47,7 +52,8 @@ export async function applyQueriedPayment(context: PaymentContext, outTradeNo: s
 /**
  * The one place a payment is believed, whether WeChat told us (notify) or we asked (orderquery). The caller has
  * verified the signature; this checks the facts against our order, records the payment (transaction_id is
- * unique) and makes the conditional `unpaid → paid` change, all in one transaction.
+ * unique) and makes the conditional `unpaid → paid` change, all in one transaction. A payment of ours (our appid
+ * and mch_id) that matches no order is kept as a payment anomaly before this resolves.
  */
 export async function applyPayment(sequelize: Sequelize, merchant: Merchant, trade: PaidTrade, source: 'notify' | 'query'): Promise<PaymentResult> {
     const rejection = checkTrade(merchant, trade);
@@ -55,6 +61,15 @@ export async function applyPayment(sequelize: Sequelize, merchant: Merchant, tra
         return { outcome: 'rejected', reason: rejection };
     }
 
+    const result = await matchPayment(sequelize, trade, source);
+    if (result.anomaly) {
+        await recordAnomaly({ kind: result.anomaly.kind, source, trade, reason: result.reason!, orderId: result.orderId, orderTotalFee: result.anomaly.orderTotalFee });
+    }
+
+    return result;
+}
+
+async function matchPayment(sequelize: Sequelize, trade: PaidTrade, source: 'notify' | 'query'): Promise<PaymentResult> {
     const paid = { ...trade, paidAt: parseBeijingCompact(trade.timeEnd)!, source };
     try {
         return await sequelize.transaction(async (transaction) => {
@@ -101,11 +116,16 @@ export async function applyPayment(sequelize: Sequelize, merchant: Merchant, tra
 /** Why a payment that changed nothing does not belong to an order of ours at all. */
 function orderMismatch(trade: PaidTrade, order: Pick<Order, 'id' | 'totalFee'> | null): PaymentResult | undefined {
     if (!order) {
-        return { outcome: 'rejected', reason: `no order has out_trade_no ${trade.outTradeNo}` };
+        return { outcome: 'rejected', reason: `no order has out_trade_no ${trade.outTradeNo}`, anomaly: { kind: 'unknown_order' } };
     }
 
     if (order.totalFee !== trade.totalFee) {
-        return { outcome: 'rejected', reason: `total_fee ${trade.totalFee} differs from the order's ${order.totalFee}`, orderId: order.id };
+        return {
+            outcome: 'rejected',
+            reason: `total_fee ${trade.totalFee} differs from the order's ${order.totalFee}`,
+            orderId: order.id,
+            anomaly: { kind: 'amount_mismatch', orderTotalFee: order.totalFee }
+        };
     }
 
     return undefined;
@@ -114,7 +134,7 @@ function orderMismatch(trade: PaidTrade, order: Pick<Order, 'id' | 'totalFee'> |
 function classifyRecorded(recorded: Payment, orderId: number): PaymentResult {
     return recorded.orderId === orderId
         ? { outcome: 'duplicate', orderId }
-        : { outcome: 'rejected', reason: `transaction_id ${recorded.transactionId} already paid order ${recorded.orderId}`, orderId };
+        : { outcome: 'rejected', reason: `transaction_id ${recorded.transactionId} already paid order ${recorded.orderId}`, orderId, anomaly: { kind: 'transaction_reused' } };
 }
 
 /** Records a payment against the order of its out_trade_no (raw SQL: it runs on every notification). */
@@ -140,8 +160,8 @@ function checkTrade(merchant: Merchant, trade: PaidTrade): string | undefined {
         return 'out_trade_no or transaction_id is missing';
     }
 
-    if (!Number.isSafeInteger(trade.totalFee) || trade.totalFee <= 0) {
-        return 'total_fee is not a positive integer number of fen';
+    if (!isPayableTotal(trade.totalFee)) {
+        return 'total_fee is not a positive 32-bit integer number of fen';
     }
 
     if (!parseBeijingCompact(trade.timeEnd ?? '')) {

@@ -2,6 +2,7 @@ import { Op, Sequelize, Transaction, WhereOptions } from 'sequelize';
 
 import { Order, OrderStatus } from '../../models';
 import { changeRows, sqlDate } from '../sql';
+import { EventNote, recordEvent, systemActor, wechatActor } from './events';
 
 /** Every status change an order can make. Anything else is refused. */
 const transitions: Record<OrderStatus, readonly OrderStatus[]> = {
@@ -20,7 +21,8 @@ function checkTransition(order: number | string, from: OrderStatus, to: OrderSta
 
 /**
  * Moves an order from one status to another as one conditional UPDATE (`WHERE status = :from`), so of two
- * racing writers exactly one wins. Resolves to whether this caller made the change.
+ * racing writers exactly one wins, and audits it in the same transaction (one is opened when none is given).
+ * Resolves to whether this caller made the change.
  */
 export async function transition(
     orderId: number,
@@ -28,15 +30,25 @@ export async function transition(
     to: OrderStatus,
     changes: Partial<Order['_creationAttributes']>,
     transaction?: Transaction,
-    extraWhere: WhereOptions<Order> = {}
+    extraWhere: WhereOptions<Order> = {},
+    note: EventNote = { actor: systemActor, reason: `${from} → ${to}` }
 ): Promise<boolean> {
     checkTransition(orderId, from, to);
+    const sequelize = Order.sequelize!;
+    if (!transaction) {
+        return sequelize.transaction((own) => transition(orderId, from, to, changes, own, extraWhere, note));
+    }
 
     const [affected] = await Order.update({ ...changes, status: to }, {
         where: { [Op.and]: [{ id: orderId, status: from }, extraWhere] },
         transaction
     });
-    return affected === 1;
+    if (affected !== 1) {
+        return false;
+    }
+
+    await recordEvent(sequelize, { id: orderId }, from, to, note, transaction);
+    return true;
 }
 
 /**
@@ -46,7 +58,8 @@ export async function transition(
 export async function markPaid(
     sequelize: Sequelize,
     payment: { outTradeNo: string; totalFee: number; transactionId: string; openid?: string; paidAt: Date },
-    transaction: Transaction
+    transaction: Transaction,
+    note: EventNote = { actor: wechatActor, reason: `paid: transaction ${payment.transactionId}` }
 ): Promise<boolean> {
     checkTransition(payment.outTradeNo, 'unpaid', 'paid');
     const changed = await changeRows(sequelize,
@@ -54,5 +67,10 @@ export async function markPaid(
         'WHERE out_trade_no = $6 AND status = $7 AND total_fee = $8',
         ['paid', payment.transactionId, sqlDate(sequelize, payment.paidAt), payment.openid ?? null, sqlDate(sequelize, new Date()), payment.outTradeNo, 'unpaid', payment.totalFee],
         transaction);
-    return changed === 1;
+    if (changed !== 1) {
+        return false;
+    }
+
+    await recordEvent(sequelize, { outTradeNo: payment.outTradeNo }, 'unpaid', 'paid', note, transaction);
+    return true;
 }

@@ -279,6 +279,8 @@ export function appEnv(credentials: Credentials, options: AppOptions): NodeJS.Pr
         JOBS_INTERVAL_MS: String(options.jobsIntervalMs ?? 50),
         RATE_LIMIT_LOGIN: '1000000',
         RATE_LIMIT_ORDERS: '1000000',
+        MAX_OPEN_ORDERS_PER_USER: '1000000',
+        MAX_OPEN_UNITS_PER_USER: '1000000000',
         LOG_LEVEL: options.logLevel ?? 'silent',
         DATA_DIR: Fs.mkdtempSync(Path.join(Os.tmpdir(), 'wxshop-proc-')),
         ...options.extra
