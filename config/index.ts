@@ -3,6 +3,7 @@ import * as Fs from 'fs';
 import * as Path from 'path';
 
 import { projectRoot } from '../lib/paths';
+import { loadPayV3Config, PayV3Config } from './pay-v3';
 
 export type SignType = 'MD5' | 'HMAC-SHA256';
 
@@ -34,6 +35,8 @@ export interface Config {
         notifyUrl?: string;
         timeoutMs: number;
     };
+    /** WeChat Pay API v3 (config/pay-v3.ts). */
+    v3: PayV3Config;
     orders: { ttlSeconds: number };
     /** How long each instance keeps a goods page (0: not at all). */
     goodsCacheMs: number;
@@ -154,6 +157,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
             notifyUrl,
             timeoutMs: parseInteger(env.WECHATPAY_TIMEOUT_MS, 'WECHATPAY_TIMEOUT_MS', 5000, 100, 60000, problems)
         },
+        v3: loadPayV3Config(env, problems),
         orders: { ttlSeconds: parseInteger(env.ORDER_TTL, 'ORDER_TTL', 900, 60, 7 * 86400, problems) },
         goodsCacheMs: parseInteger(env.GOODS_CACHE_MS, 'GOODS_CACHE_MS', 1000, 0, 60_000, problems),
         jobs: {
