@@ -68,6 +68,8 @@ export async function startV3World(mode: MerchantMode = 'publicKey'): Promise<V3
             baseUrl: () => base,
             timeoutMs: 2000,
             attempts: 2,
+            // The simulator's clock, which some tests move forward: the client and WeChat agree on the time.
+            now: () => sandbox.clock.now(),
             ...overrides
         }),
         stop: async () => {

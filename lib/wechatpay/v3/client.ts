@@ -215,7 +215,7 @@ export class PayV3Client {
         const signed = header(answer.headers, 'Wechatpay-Signature') !== undefined;
         if (answer.status >= 200 && answer.status < 300 || signed) {
             try {
-                await this.verifier.verify(answer.headers, answer.body, trusted && answer.status < 300 ? trusted(answer.body) : undefined);
+                await this.verifier.verify(answer.headers, answer.body, trusted && (answer.status < 300 ? trusted(answer.body) : new Map()));
             }
             catch (err) {
                 throw new PayV3Error(true, undefined, `${path} answered with a signature that does not verify: ${(err as Error).message}`, answer.status);

@@ -41,8 +41,11 @@ export function header(headers: Headers, name: string): string | undefined {
 export class V3Verifier {
     constructor(private readonly keys: VerifierKeys, private readonly now: () => number = Date.now) {}
 
-    /** `extra`: keys trusted for this one message (the certificates a /v3/certificates answer itself carries). */
-    async verify(headers: Headers, body: string, extra?: Map<string, KeyObject>): Promise<string> {
+    /**
+     * `only`: verify with these keys (and the public key) and never consult the certificate store: the answer of
+     * /v3/certificates itself, which must not wait for the download it is part of.
+     */
+    async verify(headers: Headers, body: string, only?: Map<string, KeyObject>): Promise<string> {
         const timestamp = header(headers, 'Wechatpay-Timestamp');
         const nonce = header(headers, 'Wechatpay-Nonce');
         const signature = header(headers, 'Wechatpay-Signature');
@@ -64,7 +67,7 @@ export class V3Verifier {
             throw new VerificationError(`Wechatpay-Timestamp ${timestamp} is not within ${maxClockOffsetSeconds} s of our clock`);
         }
 
-        const key = extra?.get(serial) ?? await this.keyFor(serial);
+        const key = only ? only.get(serial) ?? this.publicKeyFor(serial) : this.publicKeyFor(serial) ?? await this.keys.certificates?.find(serial);
         if (!key) {
             throw new VerificationError(`no WeChat Pay public key or platform certificate with serial ${serial}`);
         }
@@ -76,12 +79,8 @@ export class V3Verifier {
         return serial;
     }
 
-    private async keyFor(serial: string): Promise<KeyObject | undefined> {
-        const { publicKey, certificates } = this.keys;
-        if (publicKey && serial === publicKey.id) {
-            return publicKey.key;
-        }
-
-        return certificates?.find(serial);
+    private publicKeyFor(serial: string): KeyObject | undefined {
+        const { publicKey } = this.keys;
+        return publicKey && serial === publicKey.id ? publicKey.key : undefined;
     }
 }
