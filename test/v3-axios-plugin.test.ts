@@ -119,11 +119,14 @@ describe('API v3, checked by wechatpay-axios-plugin', () => {
     it('the plugin refuses the simulator\'s answers when it trusts another key, and when they are probes or stale', async () => {
         const stranger = Crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
         const order = { appid: world.appId, mchid: world.mchId, description: 'x', out_trade_no: tradeNo(), notify_url: notifyUrl, amount: { total: 1 }, payer: { openid } };
-        await expect(plugin({ [world.publicKeyId]: stranger }).v3.pay.transactions.jsapi.post(order) as Promise<unknown>).to.reject();
+        const wrongKey = await expect(plugin({ [world.publicKeyId]: stranger }).v3.pay.transactions.jsapi.post(order) as Promise<unknown>).to.reject();
+        expect((wrongKey as any).code).to.equal('EV3_RES_HEADER_SIGNATURE_DIGEST');
         const wxpay = plugin({ [world.publicKeyId]: publicKeyPem() });
-        for (const kind of ['signtest', 'stale', 'unknownserial', 'badsign']) {
+        const expected: Record<string, string> = { signtest: 'EV3_RES_HEADER_SIGNATURE_DIGEST', stale: 'EV3_RES_HEADER_TIMESTAMP_OFFSET', unknownserial: 'EV3_RES_HEADER_PLATFORM_SERIAL', badsign: 'EV3_RES_HEADER_SIGNATURE_DIGEST', nosign: 'EV3_RES_HEADERS_INCOMPLATE' };
+        for (const [kind, code] of Object.entries(expected)) {
             await http.post(`${world.base}/__sim/v3/faults`, { endpoint: 'jsapi', kind });
-            await expect(wxpay.v3.pay.transactions.jsapi.post({ ...order, out_trade_no: tradeNo() }) as Promise<unknown>, kind).to.reject();
+            const err = await expect(wxpay.v3.pay.transactions.jsapi.post({ ...order, out_trade_no: tradeNo() }) as Promise<unknown>, kind).to.reject();
+            expect((err as any).code, kind).to.equal(code);
         }
     });
 
