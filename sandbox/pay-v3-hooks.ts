@@ -1,3 +1,5 @@
+import * as Crypto from 'crypto';
+
 import * as Boom from '@hapi/boom';
 import type { Plugin } from '@hapi/hapi';
 import * as Joi from 'joi';
@@ -136,7 +138,7 @@ export const payV3Hooks: Plugin<PayV3HooksContext> = {
             handler: () => ({
                 mode: v3Settings.mode,
                 publicKeyId: keys.publicKey.id,
-                publicKey: keys.publicKey.privateKey.export({ type: 'spki', format: 'pem' }),
+                publicKey: Crypto.createPublicKey(keys.publicKey.privateKey).export({ type: 'spki', format: 'pem' }),
                 platformCertificates: keys.platform.map((key) => ({ serial: key.serial, certificate: key.certificatePem }))
             })
         });

@@ -3,7 +3,8 @@ import * as Crypto from 'crypto';
 import * as Hapi from '@hapi/hapi';
 
 import { PayV3Client, PayV3ClientOptions } from '../lib/wechatpay/v3/client';
-import type { Sandbox } from '../sandbox';
+import type { Sandbox, SandboxOptions } from '../sandbox';
+import type { SandboxV3Options } from '../sandbox/pay-v3';
 import type { MerchantMode } from '../sandbox/pay-v3';
 import { startSandboxServer } from '../sandbox/server';
 import { sandboxCredentials } from './helpers';
@@ -33,7 +34,7 @@ export function randomSerial(): string {
     return Crypto.randomBytes(20).toString('hex').toUpperCase();
 }
 
-export async function startV3World(mode: MerchantMode = 'publicKey'): Promise<V3World> {
+export async function startV3World(mode: MerchantMode = 'publicKey', extra: Partial<SandboxOptions> = {}, extraV3: Partial<SandboxV3Options> = {}): Promise<V3World> {
     const credentials = sandboxCredentials();
     const apiV3Key = randomApiV3Key();
     const mchSerial = randomSerial();
@@ -41,7 +42,8 @@ export async function startV3World(mode: MerchantMode = 'publicKey'): Promise<V3
     const { server, sandbox } = await startSandboxServer({
         ...credentials,
         msPerScheduleSecond: 1,
-        v3: { apiV3Key, merchantSerial: mchSerial, merchantPublicKey: Crypto.createPublicKey(mchPrivateKey), mode }
+        ...extra,
+        v3: { apiV3Key, merchantSerial: mchSerial, merchantPublicKey: Crypto.createPublicKey(mchPrivateKey), mode, ...extraV3 }
     });
     const v3 = sandbox.v3!;
     const publicKey = Crypto.createPublicKey(v3.keys.publicKey.privateKey);
