@@ -58,16 +58,17 @@ export function refundResource(refund: V3Refund): Record<string, unknown> {
 
 /** A refund notification's resource: `refund_status`, not `status`, and fewer fields. */
 export function refundNotifyResource(refund: V3Refund): Record<string, unknown> {
+    const { refund_id, out_refund_no, transaction_id, out_trade_no, success_time, status, user_received_account } = refundResource(refund);
     const { trade } = refund;
     return {
         mchid: trade.mchid,
-        out_trade_no: trade.outTradeNo,
-        transaction_id: trade.transactionId,
-        out_refund_no: refund.outRefundNo,
-        refund_id: refund.refundId,
-        refund_status: refund.status,
-        ...refund.successAt !== undefined && { success_time: rfc3339(refund.successAt) },
-        user_received_account: '支付用户零钱',
+        out_trade_no,
+        transaction_id,
+        out_refund_no,
+        refund_id,
+        refund_status: status,
+        success_time,
+        user_received_account,
         amount: { total: trade.total, refund: refund.amount, payer_total: trade.total, payer_refund: refund.amount }
     };
 }

@@ -32,6 +32,11 @@ describe('simulator, API v3', () => {
     });
 
     const prepay = (outTradeNo = tradeNo(), total = 100, url = notifyUrl) => world.client('publicKey').prepay({ tradeType: 'JSAPI', outTradeNo, description: 'x', total, openid, notifyUrl: url, timeExpire: new Date(world.sandbox.clock.now() + 600_000) });
+    /** The delivery log of one event once it has `count` entries. */
+    const attempts = (key: string, count: number) => eventually(async () => {
+        const entries = (await http.get(`${world.base}/__sim/v3/notifications`)).data.filter((entry: any) => entry.key === key);
+        return entries.length === count && entries;
+    }, `${count} attempts for ${key}`);
     const pay = async (prepayId: string) => http.post(`${world.base}/__sim/v3/pay`, { prepayId, ...world.client('publicKey').requestPayment(prepayId) });
 
     it('signs as WeChat with the key it is given (SANDBOX_WECHATPAY_PRIVATE_KEY) and exports its public half and certificates', async () => {
@@ -106,10 +111,7 @@ describe('simulator, API v3', () => {
 
         const unreachable = tradeNo();
         await pay((await prepay(unreachable, 100, 'http://127.0.0.1:9/notify')).prepayId!);
-        const refused = await eventually(async () => {
-            const entries = (await http.get(`${world.base}/__sim/v3/notifications`)).data.filter((entry: any) => entry.key === unreachable);
-            return entries.length === 3 && entries;
-        }, 'three attempts (schedule [1, 1])');
+        const refused = await attempts(unreachable, 3);
         expect(refused.every((entry: any) => entry.outcome === 'failed' && entry.error)).to.be.true();
 
         receiver.answer = async () => {
@@ -119,10 +121,7 @@ describe('simulator, API v3', () => {
         try {
             const slow = tradeNo();
             await pay((await prepay(slow)).prepayId!);
-            const timedOut = await eventually(async () => {
-                const entries = (await http.get(`${world.base}/__sim/v3/notifications`)).data.filter((entry: any) => entry.key === slow);
-                return entries.length === 3 && entries;
-            }, 'three timed-out attempts');
+            const timedOut = await attempts(slow, 3);
             expect(timedOut[0].error).to.equal('no reply within 200 ms');
         }
         finally {
@@ -135,19 +134,13 @@ describe('simulator, API v3', () => {
         try {
             const outTradeNo = tradeNo();
             await pay((await prepay(outTradeNo)).prepayId!);
-            const entries = await eventually(async () => {
-                const list = (await http.get(`${world.base}/__sim/v3/notifications`)).data.filter((entry: any) => entry.key === outTradeNo);
-                return list.length && list;
-            }, 'the FAIL-bodied 200');
+            const entries = await attempts(outTradeNo, 1);
             expect(entries.map((entry: any) => entry.outcome)).to.equal(['success']);
             expect(entries[0].httpStatus).to.equal(200);
             receiver.answer = () => ({ status: 202 });
             const accepted = tradeNo();
             await pay((await prepay(accepted)).prepayId!);
-            const failed = await eventually(async () => {
-                const list = (await http.get(`${world.base}/__sim/v3/notifications`)).data.filter((entry: any) => entry.key === accepted);
-                return list.length === 3 && list;
-            }, 'three 202 attempts');
+            const failed = await attempts(accepted, 3);
             expect(failed.map((entry: any) => entry.outcome)).to.equal(['failed', 'failed', 'failed']);
         }
         finally {
