@@ -157,7 +157,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
             notifyUrl,
             timeoutMs: parseInteger(env.WECHATPAY_TIMEOUT_MS, 'WECHATPAY_TIMEOUT_MS', 5000, 100, 60000, problems)
         },
-        v3: loadPayV3Config(env, problems),
+        v3: loadPayV3Config(env, problems, { production, sandbox }),
         orders: { ttlSeconds: parseInteger(env.ORDER_TTL, 'ORDER_TTL', 900, 60, 7 * 86400, problems) },
         goodsCacheMs: parseInteger(env.GOODS_CACHE_MS, 'GOODS_CACHE_MS', 1000, 0, 60_000, problems),
         jobs: {

@@ -20,13 +20,15 @@ export interface PayV3Material {
     publicKey?: { id: string; key: Crypto.KeyObject };
     /** Platform-certificate mode; with publicKey as well it is the switch-over. */
     platformCerts: boolean;
+    /** SANDBOX_WECHATPAY_PRIVATE_KEY: the private half of WECHATPAY_PUBLIC_KEY, for the mounted simulator to sign with. */
+    sandboxWechatpayPrivateKey?: Crypto.KeyObject;
 }
 
 type Env = Record<string, string | undefined>;
 
 const v3Variables = ['WECHATPAY_APIV3_KEY', 'WECHATPAY_MCH_SERIAL', 'WECHATPAY_MCH_PRIVATE_KEY', 'WECHATPAY_PUBLIC_KEY_ID', 'WECHATPAY_PUBLIC_KEY', 'WECHATPAY_PLATFORM_CERTS'];
 
-export function loadPayV3Config(env: Env, problems: string[]): PayV3Config {
+export function loadPayV3Config(env: Env, problems: string[], { production, sandbox }: { production: boolean; sandbox: boolean }): PayV3Config {
     const requested = env.WECHATPAY_API_VERSION;
     if (requested !== undefined && requested !== 'v2' && requested !== 'v3') {
         problems.push(`WECHATPAY_API_VERSION must be v2 or v3 (got "${requested}")`);
@@ -34,6 +36,21 @@ export function loadPayV3Config(env: Env, problems: string[]): PayV3Config {
 
     const given = v3Variables.some((name) => env[name] !== undefined);
     const material = given ? loadMaterial(env, problems) : undefined;
+    if (env.SANDBOX_WECHATPAY_PRIVATE_KEY !== undefined) {
+        const key = production ? undefined : rsaKey(env, 'SANDBOX_WECHATPAY_PRIVATE_KEY', 'private', problems);
+        if (production) {
+            problems.push('SANDBOX_WECHATPAY_PRIVATE_KEY is for the simulator only and not allowed with NODE_ENV=production');
+        }
+        else if (key && material?.publicKey && !samePublicKey(key, material.publicKey.key)) {
+            problems.push('SANDBOX_WECHATPAY_PRIVATE_KEY must be the private half of WECHATPAY_PUBLIC_KEY');
+        }
+        else if (material) {
+            material.sandboxWechatpayPrivateKey = key;
+        }
+    }
+    else if (sandbox && material?.publicKey) {
+        problems.push('SANDBOX_WECHATPAY_PRIVATE_KEY is required with SANDBOX=true and WECHATPAY_PUBLIC_KEY: the simulator signs as WeChat with the private half');
+    }
     if (requested === 'v3' && !given) {
         problems.push('WECHATPAY_API_VERSION=v3 needs WECHATPAY_APIV3_KEY, WECHATPAY_MCH_SERIAL, WECHATPAY_MCH_PRIVATE_KEY and a WeChat Pay public key or WECHATPAY_PLATFORM_CERTS=true');
     }
@@ -89,6 +106,11 @@ function loadMaterial(env: Env, problems: string[]): PayV3Material | undefined {
     }
 
     return { apiV3Key, mchSerial, mchPrivateKey, publicKey, platformCerts };
+}
+
+function samePublicKey(privateKey: Crypto.KeyObject, publicKey: Crypto.KeyObject): boolean {
+    const spki = (key: Crypto.KeyObject) => key.export({ type: 'spki', format: 'der' });
+    return spki(Crypto.createPublicKey(privateKey)).equals(spki(publicKey));
 }
 
 /** An RSA key given as PEM text or as the path of a PEM file. */

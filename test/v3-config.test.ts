@@ -119,6 +119,17 @@ describe('config: WeChat Pay API v3', () => {
         }
     });
 
+    it('SANDBOX_WECHATPAY_PRIVATE_KEY: required by the mounted simulator in public-key mode, the private half of WECHATPAY_PUBLIC_KEY, never in production', () => {
+        expect(problemsOf(env({ SANDBOX: 'true' }))).to.include('SANDBOX_WECHATPAY_PRIVATE_KEY is required with SANDBOX=true and WECHATPAY_PUBLIC_KEY: the simulator signs as WeChat with the private half');
+        const other = Crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+        expect(problemsOf(env({ SANDBOX: 'true', SANDBOX_WECHATPAY_PRIVATE_KEY: other }))).to.include('SANDBOX_WECHATPAY_PRIVATE_KEY must be the private half of WECHATPAY_PUBLIC_KEY');
+        expect(problemsOf(env({ NODE_ENV: 'production', SANDBOX_WECHATPAY_PRIVATE_KEY: privatePem }))).to.include('SANDBOX_WECHATPAY_PRIVATE_KEY is for the simulator only and not allowed with NODE_ENV=production');
+        const material = loadConfig(env({ SANDBOX: 'true', SANDBOX_WECHATPAY_PRIVATE_KEY: privatePem })).v3.material!;
+        expect(material.sandboxWechatpayPrivateKey!.type).to.equal('private');
+        // Platform-certificate mode needs none: the simulator makes its own certificates.
+        expect(loadConfig(env({ SANDBOX: 'true', WECHATPAY_PUBLIC_KEY_ID: undefined, WECHATPAY_PUBLIC_KEY: undefined, WECHATPAY_PLATFORM_CERTS: 'true' })).v3.material!.platformCerts).to.be.true();
+    });
+
     it('a key shorter than 2048 bits or not RSA is refused', () => {
         const small = Crypto.generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
         expect(problemsOf(env({ WECHATPAY_MCH_PRIVATE_KEY: small }))).to.include('WECHATPAY_MCH_PRIVATE_KEY must be an RSA key of at least 2048 bits');
