@@ -296,6 +296,23 @@ describe('API v3 client against the simulator', () => {
         }
     });
 
+    it('an expired platform certificate is dropped: after 5 years only the rotated one verifies', async () => {
+        await settings({ mode: 'platform' });
+        const client = world.client('platform', { unknownSerialCooldownMs: 0 });
+        const outTradeNo = tradeNo();
+        await order(client, outTradeNo);
+        const old = world.sandbox.v3!.keys.newestPlatform;
+        world.sandbox.clock.advance(old.expiresAt - world.sandbox.clock.now() + 1000);
+        // The old certificate no longer verifies anything, even a correctly signed answer.
+        await expectPayError(client.query(outTradeNo), { transient: true });
+        expect(client.certificates!.serials).to.not.include(old.serial);
+        const { serial } = (await sim('/__sim/v3/rotate', {})).body;
+        expect((await client.query(outTradeNo)).state).to.equal('NOTPAY');
+        expect(client.certificates!.serials).to.equal([serial]);
+        const download = await world.client('switch').downloadCertificates();
+        expect(download.map((certificate) => certificate.serial)).to.equal([serial]);
+    });
+
     it('switch-over: answers follow the Wechatpay-Serial sent, callbacks come signed by either and both verify', async () => {
         await settings({ mode: 'switch', callbackPublicKeyShare: 1 });
         const both = receiving = world.client('switch');

@@ -4,11 +4,13 @@ import * as Code from '@hapi/code';
 import * as Lab from '@hapi/lab';
 
 import { decryptGcm, decryptResource, encryptGcm } from '../lib/wechatpay/v3/aead';
+import { decryptCertificates } from '../lib/wechatpay/v3/certificates';
 import { errorFromAnswer } from '../lib/wechatpay/v3/errors';
 import { paidTradeV3, refundResultV3 } from '../lib/wechatpay/v3/resources';
 import { authorizationHeader, parseAuthorization, payMessage, requestMessage, responseMessage, rsaSign, rsaVerify } from '../lib/wechatpay/v3/signature';
 import { formatRfc3339Beijing, parseRfc3339 } from '../lib/wechatpay/v3/time';
 import { V3Verifier } from '../lib/wechatpay/v3/verifier';
+import { WechatKeys } from '../sandbox/pay-v3-keys';
 
 const { expect } = Code;
 const { describe, it } = exports.lab = Lab.script();
@@ -97,6 +99,18 @@ describe('API v3 protocol (golden vectors of reference §7)', () => {
         await expect(verifier.verify(signedHeaders('{}', '12ab'), '{}')).to.reject(/not within/);
         expect(await verifier.verify(signedHeaders('{}', String(Math.floor(now / 1000) - 299)), '{}')).to.exist();
         await expect(verifier.verify({ ...signedHeaders('{}'), 'wechatpay-serial': '5157F09EFDC096DE15EBE81A47057A7232F1B8E1' }, '{}')).to.reject(/no WeChat Pay public key or platform certificate/);
+    });
+
+    it('certificates: decrypted with the APIv3 key; one whose serial is not its own, or expired, is dropped', () => {
+        const now = Date.now();
+        const keys = new WechatKeys(now);
+        const [entry] = keys.certificateEntries(gcmKey, now);
+        const [certificate] = decryptCertificates([entry], gcmKey, now);
+        expect(certificate.serial).to.equal(keys.newestPlatform.serial);
+        expect(certificate.key.export({ type: 'spki', format: 'pem' })).to.equal(Crypto.createPublicKey(keys.newestPlatform.privateKey).export({ type: 'spki', format: 'pem' }));
+        expect(decryptCertificates([{ ...entry, serial_no: 'ABCDEF' }], gcmKey, now)).to.equal([]);
+        expect(decryptCertificates([entry], gcmKey, keys.newestPlatform.expiresAt)).to.equal([]);
+        expect(() => decryptCertificates([entry], '0'.repeat(32), now)).to.throw(/decryption failed/);
     });
 
     it('v3 error codes map to the v2 spelling; SYSTEM_ERROR and code-less 5xx are transient, business refusals are not', () => {

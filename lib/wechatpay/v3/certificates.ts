@@ -65,8 +65,9 @@ export class PlatformCertificates {
         this.now = options.now ?? Date.now;
     }
 
+    /** The serials of the certificates still valid. */
     get serials(): string[] {
-        return [...this.bySerial.keys()];
+        return [...this.bySerial.keys()].filter((serial) => this.valid(serial));
     }
 
     async find(serial: string): Promise<KeyObject | undefined> {
