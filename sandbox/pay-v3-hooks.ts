@@ -11,6 +11,7 @@ import * as Ids from './ids';
 import type { V3Fault } from './pay-v3-envelope';
 import type { V3NotifyFault } from './pay-v3-notifier';
 import { transactionResource } from './pay-v3-resources';
+import type { PayRequest } from './phone';
 import { PayV3RoutesContext, settleRefund } from './pay-v3-routes';
 import type { V3Prepay } from './pay-v3-trades';
 import { showValidationError } from './validation';
@@ -24,18 +25,6 @@ export interface PayV3HooksContext extends PayV3RoutesContext {
 export const v3FaultEndpoints = ['jsapi', 'native', 'query', 'close', 'refund', 'refundquery', 'certificates'];
 
 const signatureFaults = ['badsign', 'signtest', 'stale', 'unknownserial', 'nosign'];
-
-interface PayRequest {
-    prepayId?: string;
-    codeUrl?: string;
-    openid?: string;
-    appId?: string;
-    timeStamp?: string;
-    nonceStr?: string;
-    package?: string;
-    signType?: string;
-    paySign?: string;
-}
 
 function pay(context: PayV3HooksContext, payload: PayRequest): { transactionId: string; outTradeNo: string } {
     const { v3Trades, clock, v3Notifier } = context;
