@@ -2,7 +2,7 @@ import type { Plugin } from '@hapi/hapi';
 
 import type { Config } from '../config';
 import { Sandbox } from '../sandbox';
-import { sandboxV3Options } from '../sandbox/pay-v3-options';
+import { sandboxV3Options } from './sandbox-v3';
 
 export const sandboxPrefix = '/sandbox';
 

@@ -1,6 +1,4 @@
-import * as Crypto from 'crypto';
-
-import type { Config } from '../config';
+import type * as Crypto from 'crypto';
 
 /** API v3 for the simulator's merchant (reference §3.4): what the merchant registered, and the run-time knobs. */
 
@@ -34,17 +32,4 @@ export interface V3Settings {
 
 export function initialV3Settings(options: SandboxV3Options): V3Settings {
     return { mode: options.mode ?? 'publicKey', refundIntervalSeconds: 60, autoSettleRefunds: true, refundDelaySeconds: 5, callbackPublicKeyShare: 0.5 };
-}
-
-/** The mounted simulator's v3 side for this server's own v3 material (none without it). */
-export function sandboxV3Options(config: Config): SandboxV3Options | undefined {
-    const material = config.v3.material;
-    return material && {
-        apiV3Key: material.apiV3Key,
-        merchantSerial: material.mchSerial,
-        merchantPublicKey: Crypto.createPublicKey(material.mchPrivateKey),
-        mode: material.publicKey ? material.platformCerts ? 'switch' : 'publicKey' : 'platform',
-        wechatpayPrivateKey: material.sandboxWechatpayPrivateKey,
-        publicKeyId: material.publicKey?.id
-    };
 }
