@@ -6,7 +6,7 @@ import axios from 'axios';
 
 import type { PayV3Client } from '../lib/wechatpay/v3/client';
 import { PayV3Error } from '../lib/wechatpay/v3/errors';
-import { decodeNotification, failureReply, V3Notification } from '../lib/wechatpay/v3/notify';
+import { decodeNotification, failureReply, successReply, V3Notification } from '../lib/wechatpay/v3/notify';
 import { authorizationHeader, requestMessage, rsaSign } from '../lib/wechatpay/v3/signature';
 import { eventually } from './helpers';
 import { startV3World, tradeNo, V3Receiver, V3World } from './v3-helpers';
@@ -85,7 +85,7 @@ describe('API v3 client against the simulator', () => {
         receiver.answer = async ({ headers, body }) => {
             try {
                 decoded.push(await decodeNotification(headers, body, receiving.verifier, world.apiV3Key));
-                return { status: 204 };
+                return successReply;
             }
             catch (err) {
                 const reply = failureReply((err as Error).message);
