@@ -3,6 +3,7 @@ import * as Fs from 'fs';
 import * as Path from 'path';
 
 import { projectRoot } from '../lib/paths';
+import { loadPayV3Config, PayV3Config } from './pay-v3';
 
 export type SignType = 'MD5' | 'HMAC-SHA256';
 
@@ -34,6 +35,8 @@ export interface Config {
         notifyUrl?: string;
         timeoutMs: number;
     };
+    /** WeChat Pay API v3 (config/pay-v3.ts). */
+    v3: PayV3Config;
     orders: { ttlSeconds: number };
     /** What one buyer may hold in unpaid orders at once (stock hoarding). */
     orderLimits: { openOrdersPerUser: number; openUnitsPerUser: number };
@@ -156,6 +159,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
             notifyUrl,
             timeoutMs: parseInteger(env.WECHATPAY_TIMEOUT_MS, 'WECHATPAY_TIMEOUT_MS', 5000, 100, 60000, problems)
         },
+        v3: loadPayV3Config(env, problems, { production, sandbox }),
         orders: { ttlSeconds: parseInteger(env.ORDER_TTL, 'ORDER_TTL', 900, 60, 7 * 86400, problems) },
         orderLimits: {
             openOrdersPerUser: parseInteger(env.MAX_OPEN_ORDERS_PER_USER, 'MAX_OPEN_ORDERS_PER_USER', 10, 1, 1e6, problems),

@@ -2,6 +2,7 @@ import type { Plugin } from '@hapi/hapi';
 
 import type { Config } from '../config';
 import { Sandbox } from '../sandbox';
+import { sandboxV3Options } from './sandbox-v3';
 
 export const sandboxPrefix = '/sandbox';
 
@@ -17,7 +18,8 @@ export const sandboxPlugin: Plugin<{ config: Config }> = {
             appSecret: config.wechat.secret,
             mchId: config.pay.mchId,
             apiKey: config.pay.apiKey,
-            defaultSignType: config.pay.signType
+            defaultSignType: config.pay.signType,
+            v3: sandboxV3Options(config)
         });
         await server.register(sandbox.plugin, { routes: { prefix: sandboxPrefix } });
         server.expose('sandbox', sandbox);

@@ -8,6 +8,7 @@ import { LoginCodes, loginRoutes } from './login';
 import { Notifier } from './notifier';
 import { initialSettings, SandboxOptions, SandboxSettings } from './options';
 import { payV2Routes } from './pay-v2';
+import { SandboxV3 } from './pay-v3';
 import { phoneRoutes } from './phone';
 import { Trades } from './trades';
 import { Waits } from './waits';
@@ -27,11 +28,14 @@ export class Sandbox {
     readonly trades = new Trades(this.clock);
     readonly settings: SandboxSettings;
     readonly notifier: Notifier;
+    /** API v3, when the options carry the merchant's v3 material. */
+    readonly v3?: SandboxV3;
     readonly plugin: Plugin<void>;
 
     constructor(readonly options: SandboxOptions) {
         this.settings = initialSettings(options);
         this.notifier = new Notifier({ options, settings: this.settings, clock: this.clock, waits: this.waits });
+        this.v3 = options.v3 && new SandboxV3({ options, settings: this.settings, clock: this.clock, waits: this.waits, trades: this.trades }, options.v3);
         const context = {
             options,
             settings: this.settings,
@@ -54,6 +58,9 @@ export class Sandbox {
                     { plugin: phoneRoutes, options: context },
                     { plugin: hookRoutes, options: context }
                 ]);
+                if (this.v3) {
+                    await server.register(this.v3.plugin);
+                }
             }
         };
     }

@@ -1,5 +1,7 @@
 import type { SignType } from '../lib/wechatpay/sign';
 
+import type { SandboxV3Options } from './pay-v3-options';
+
 export interface SandboxCredentials {
     appId: string;
     appSecret: string;
@@ -21,6 +23,8 @@ export interface SandboxOptions extends SandboxCredentials {
     notifyTimeoutMs?: number;
     /** closeorder is refused this many minutes after unifiedorder (reference §2.6); 0, the default, is off. */
     closeGuardMinutes?: number;
+    /** The merchant's API v3 material; without it the simulator serves v2 only. */
+    v3?: SandboxV3Options;
 }
 
 /** The knobs `POST /__sim/settings` can turn while the simulator runs. */

@@ -21,7 +21,7 @@ export interface PhoneContext {
     notifier: Notifier;
 }
 
-interface PayRequest {
+export interface PayRequest {
     prepayId?: string;
     codeUrl?: string;
     openid?: string;
