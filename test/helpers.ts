@@ -6,8 +6,9 @@ import * as Path from 'path';
 import type * as Hapi from '@hapi/hapi';
 import { Sequelize } from 'sequelize';
 
-import { createServer } from '../app';
+import { buildApp } from '../app';
 import { Config, loadConfig } from '../config';
+import type { AppContext } from '../lib/context';
 import { createSequelize, dialectOf } from '../lib/db';
 import { Goods, Shop } from '../models';
 import type { Sandbox } from '../sandbox';
@@ -19,6 +20,8 @@ export const dialect = databaseUrl ? dialectOf(databaseUrl) : 'sqlite';
 export interface TestApp {
     server: Hapi.Server;
     config: Config;
+    /** What the routes get as plugin options, for tests that run a job directly. */
+    context: AppContext;
     /** The server's own base URL (it listens on a real port: the simulator calls it back). */
     base: string;
     sandbox: Sandbox;
@@ -89,12 +92,13 @@ export async function freshDatabaseUrl(): Promise<string> {
 export async function startApp(overrides: Record<string, string | undefined> = {}): Promise<TestApp> {
     const env = testEnv({ DATABASE_URL: await freshDatabaseUrl(), ...overrides });
     const config = loadConfig(env);
-    const server = await createServer(config);
+    const { server, context } = await buildApp(config);
     await server.start();
     const sandbox = (server.plugins as any)['wxshop-sandbox-mount'].sandbox as Sandbox;
     return {
         server,
         config,
+        context,
         base: server.info.uri,
         sandbox,
         stop: () => server.stop({ timeout: 1000 })
