@@ -154,6 +154,16 @@ function startFailure(err: unknown, config?: Config): string | undefined {
     return undefined;
 }
 
+/** What a start prints: where it listens, Swagger, the simulator, and in demo mode its database (credentials masked). */
+export function startBanner(config: Config, base: string): string[] {
+    return [
+        `wxshop ${version} listening on ${base}`,
+        `  Swagger:  ${base}/documentation`,
+        ...config.sandbox ? [`  WeChat simulator: ${base}${sandboxPrefix} (try: curl -X POST ${base}${sandboxPrefix}/__sim/login-codes)`] : [],
+        ...config.demo ? [`  demo mode: ${describeDatabase(config.database.url)}, generated credentials in ${config.dataDir}`] : []
+    ];
+}
+
 async function main(): Promise<void> {
     let config: Config | undefined;
     let server: Hapi.Server;
@@ -172,16 +182,9 @@ async function main(): Promise<void> {
         process.exit(1);
     }
 
-    const base = server.info.uri;
-    server.logger.info(`wxshop listening on ${base}`);
-    console.log(`wxshop ${version} listening on ${base}`);
-    console.log(`  Swagger:  ${base}/documentation`);
-    if (config.sandbox) {
-        console.log(`  WeChat simulator: ${base}${sandboxPrefix} (try: curl -X POST ${base}${sandboxPrefix}/__sim/login-codes)`);
-    }
-
-    if (config.demo) {
-        console.log(`  demo mode: ${describeDatabase(config.database.url)}, generated credentials in ${config.dataDir}`);
+    server.logger.info(`wxshop listening on ${server.info.uri}`);
+    for (const line of startBanner(config, server.info.uri)) {
+        console.log(line);
     }
 
     const shutdown = async (signal: string) => {

@@ -1,3 +1,4 @@
+import * as ChildProcess from 'child_process';
 import * as Crypto from 'crypto';
 import * as Fs from 'fs';
 import * as Os from 'os';
@@ -200,4 +201,19 @@ export function eventuallyStatus(app: TestApp, user: { auth: { authorization: st
         const res = await getOrder(app, user, orderId);
         return res.body.status === status && res.body;
     }, `order ${orderId} to be ${status}`, timeoutMs);
+}
+
+/**
+ * Whether a Redis answers PING at `url` within a second. Synchronous (a child process), so a test file can decide
+ * at load time whether its Redis-backed tests run or are skipped.
+ */
+export function redisAnswers(url: string): boolean {
+    const probe = `
+        const { hostname, port } = new URL(process.argv[1]);
+        const socket = require('net').connect(Number(port || 6379), hostname || '127.0.0.1');
+        socket.setTimeout(1000, () => process.exit(1));
+        socket.on('error', () => process.exit(1));
+        socket.on('connect', () => socket.write('PING\\r\\n'));
+        socket.on('data', (data) => process.exit(/^(\\+PONG|-NOAUTH)/.test(String(data)) ? 0 : 1));`;
+    return ChildProcess.spawnSync(process.execPath, ['-e', probe, url], { timeout: 3000 }).status === 0;
 }
