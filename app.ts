@@ -1,5 +1,4 @@
 import * as Fs from 'fs';
-import * as Http from 'http';
 import * as Path from 'path';
 
 import * as Hapi from '@hapi/hapi';
@@ -20,6 +19,7 @@ import { docsPlugin } from './plugins/docs';
 import { errorsPlugin, failAction } from './plugins/errors';
 import { loggingPlugin } from './plugins/logging';
 import { rateLimitPlugin } from './plugins/rate-limit';
+import { requestTimeoutListener, requestTimeoutPlugin } from './plugins/request-timeout';
 import { sandboxPlugin, sandboxPrefix } from './plugins/sandbox';
 import { goodsRoutes } from './routes/goods';
 import { healthRoutes } from './routes/health';
@@ -44,12 +44,12 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
     const server = Hapi.server({
         host: config.host,
         port: config.port,
-        listener: httpListener(config.http),
+        listener: requestTimeoutListener(config.http.requestTimeoutMs),
         routes: {
             validate: { failAction },
             response: { sample: config.validateResponses ? 100 : 0 },
             // hapi's own payload timeout answers only once the body it timed out on has arrived (it drains the
-            // request first): the listener's requestTimeout (below) is what answers a body that never completes.
+            // request first): the listener's requestTimeout (plugins/request-timeout.ts) answers a body that never completes.
             payload: { maxBytes: 64 * 1024, timeout: false },
             security: {
                 hsts: config.http.hsts ? { maxAge: 15552000, includeSubDomains: false } : false,
@@ -103,6 +103,7 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
 
     await server.register({ plugin: loggingPlugin, options: { level: config.logLevel } });
     await server.register(errorsPlugin);
+    await server.register(requestTimeoutPlugin);
     await server.register({ plugin: authPlugin, options: { jwt: config.jwt, sequelize } });
     await server.register({ plugin: rateLimitPlugin, options: { config } });
     await server.register({ plugin: docsPlugin, options: { version } });
@@ -123,19 +124,6 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
 
     server.ext('onPostStop', () => sequelize.close());
     return { server, context };
-}
-
-/**
- * Node's server answers 408 and closes the connection when a request's headers and body have not all arrived
- * within requestTimeout (a handler that takes long is not affected). It checks every connectionsCheckingInterval,
- * so the answer comes at most a second late.
- */
-function httpListener(http: Config['http']): Http.Server {
-    return Http.createServer({
-        requestTimeout: http.requestTimeoutMs,
-        headersTimeout: Math.min(60_000, http.requestTimeoutMs),
-        connectionsCheckingInterval: Math.min(1000, http.requestTimeoutMs)
-    });
 }
 
 /** What stops a start, said in a line (a bad variable, a database or Redis that does not answer, a port in use). */
