@@ -5,9 +5,11 @@ import * as Hapi from '@hapi/hapi';
 import * as Joi from 'joi';
 
 import { Config, ConfigError, loadConfig } from './config';
+import type { AppContext } from './lib/context';
+import { describeDatabase, maskCredentials } from './lib/masked-url';
 import { createSequelize, prepareDatabase } from './lib/db';
 import { projectRoot } from './lib/paths';
-import type { AppContext } from './lib/context';
+import { firstLine, StartupError } from './lib/startup-error';
 import { JobRunner } from './lib/jobs/runner';
 import { LoginClient } from './lib/wechat/login';
 import { PayV2Client } from './lib/wechatpay/client';
@@ -17,6 +19,7 @@ import { docsPlugin } from './plugins/docs';
 import { errorsPlugin, failAction } from './plugins/errors';
 import { loggingPlugin } from './plugins/logging';
 import { rateLimitPlugin } from './plugins/rate-limit';
+import { requestTimeoutListener, requestTimeoutPlugin } from './plugins/request-timeout';
 import { sandboxPlugin, sandboxPrefix } from './plugins/sandbox';
 import { goodsRoutes } from './routes/goods';
 import { healthRoutes } from './routes/health';
@@ -25,35 +28,55 @@ import { paymentRoutes } from './routes/payments';
 import { shopRoutes } from './routes/shops';
 import { userRoutes } from './routes/users';
 
-declare module '@hapi/hapi' {
-    interface ServerApplicationState {
-        context: AppContext;
-    }
-}
-
 const version: string = JSON.parse(Fs.readFileSync(Path.join(projectRoot, 'package.json'), 'utf8')).version;
+
+/** Builds the server from a config (see buildApp). */
+export async function createServer(config: Config): Promise<Hapi.Server> {
+    return (await buildApp(config)).server;
+}
 
 /**
  * Builds the server from a config: database, models, WeChat clients, plugins and routes. Migrations are applied
- * in demo and sandbox mode; production runs them with sequelize-cli as a deploy step.
+ * in demo and sandbox mode; production runs them with sequelize-cli as a deploy step. Routes get the context as
+ * their plugin options; it is returned beside the server for the tests and scripts that drive jobs directly.
  */
-export async function createServer(config: Config): Promise<Hapi.Server> {
+export async function buildApp(config: Config): Promise<{ server: Hapi.Server; context: AppContext }> {
     const server = Hapi.server({
         host: config.host,
         port: config.port,
+        listener: requestTimeoutListener(config.http.requestTimeoutMs),
         routes: {
             validate: { failAction },
             response: { sample: config.validateResponses ? 100 : 0 },
-            payload: { maxBytes: 64 * 1024 }
+            // hapi's own payload timeout answers only once the body it timed out on has arrived (it drains the
+            // request first): the listener's requestTimeout (plugins/request-timeout.ts) answers a body that never completes.
+            payload: { maxBytes: 64 * 1024, timeout: false },
+            security: {
+                hsts: config.http.hsts ? { maxAge: 15552000, includeSubDomains: false } : false,
+                xframe: 'deny',
+                noSniff: true,
+                noOpen: true,
+                referrer: 'no-referrer'
+            }
         },
         router: { stripTrailingSlash: true }
     });
 
     server.validator(Joi);
 
-    const sequelize = createSequelize(config.database.url, { logging: config.database.logging, poolMax: config.database.poolMax });
-    const models = initModels(sequelize);
-    await prepareDatabase(sequelize, { migrate: config.sandbox, seed: config.demo });
+    let sequelize;
+    let models;
+    try {
+        sequelize = createSequelize(config.database.url, { logging: config.database.logging, poolMax: config.database.poolMax });
+        models = initModels(sequelize);
+        await prepareDatabase(sequelize, { migrate: config.sandbox, seed: config.demo });
+    }
+    catch (err) {
+        await sequelize?.close().catch(() => {});
+        const reason = firstLine(err).split(config.database.url).join(maskCredentials(config.database.url));
+        throw new StartupError('DATABASE_URL', `${describeDatabase(config.database.url)} cannot be used (${reason})`,
+            'check that the database runs there and that the user, password and database name are right');
+    }
 
     const ownSandbox = () => `${server.info.uri}${sandboxPrefix}`;
     const context: AppContext = {
@@ -78,9 +101,9 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
         notifyUrl: () => config.pay.notifyUrl ?? `${server.info.uri}/orders/pay/notify`
     };
 
-    server.app.context = context;
     await server.register({ plugin: loggingPlugin, options: { level: config.logLevel } });
     await server.register(errorsPlugin);
+    await server.register(requestTimeoutPlugin);
     await server.register({ plugin: authPlugin, options: { jwt: config.jwt, sequelize } });
     await server.register({ plugin: rateLimitPlugin, options: { config } });
     await server.register({ plugin: docsPlugin, options: { version } });
@@ -100,36 +123,56 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
     }
 
     server.ext('onPostStop', () => sequelize.close());
-    return server;
+    return { server, context };
+}
+
+/** What stops a start, said in a line (a bad variable, a database or Redis that does not answer, a port in use). */
+function startFailure(err: unknown, config?: Config): string | undefined {
+    if (err instanceof ConfigError || err instanceof StartupError) {
+        return err.message;
+    }
+
+    const code = (err as NodeJS.ErrnoException)?.code;
+    if (config && (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')) {
+        const problem = { EADDRINUSE: 'is already in use', EACCES: 'is not allowed for this user', EADDRNOTAVAIL: 'is not an address of this machine' }[code];
+        return new StartupError(code === 'EADDRNOTAVAIL' ? 'HOST' : 'PORT', `${config.host}:${config.port} ${problem}`,
+            'stop what listens there, or set PORT (and HOST) to a free port of this machine').message;
+    }
+
+    return undefined;
+}
+
+/** What a start prints: where it listens, Swagger, the simulator, and in demo mode its database (credentials masked). */
+export function startBanner(config: Config, base: string): string[] {
+    return [
+        `wxshop ${version} listening on ${base}`,
+        `  Swagger:  ${base}/documentation`,
+        ...config.sandbox ? [`  WeChat simulator: ${base}${sandboxPrefix} (try: curl -X POST ${base}${sandboxPrefix}/__sim/login-codes)`] : [],
+        ...config.demo ? [`  demo mode: ${describeDatabase(config.database.url)}, generated credentials in ${config.dataDir}`] : []
+    ];
 }
 
 async function main(): Promise<void> {
-    let config: Config;
+    let config: Config | undefined;
+    let server: Hapi.Server;
     try {
         config = loadConfig();
+        server = await createServer(config);
+        await server.start();
     }
     catch (err) {
-        if (err instanceof ConfigError) {
-            console.error(err.message);
-            process.exit(1);
+        const message = startFailure(err, config);
+        if (message === undefined) {
+            throw err;
         }
 
-        throw err;
+        console.error(message);
+        process.exit(1);
     }
 
-    const server = await createServer(config);
-    await server.start();
-
-    const base = server.info.uri;
-    server.logger.info(`wxshop listening on ${base}`);
-    console.log(`wxshop ${version} listening on ${base}`);
-    console.log(`  Swagger:  ${base}/documentation`);
-    if (config.sandbox) {
-        console.log(`  WeChat simulator: ${base}${sandboxPrefix} (try: curl -X POST ${base}${sandboxPrefix}/__sim/login-codes)`);
-    }
-
-    if (config.demo) {
-        console.log(`  demo mode: SQLite at ${config.database.url.replace(/^sqlite:/, '')}, generated credentials in ${config.dataDir}`);
+    server.logger.info(`wxshop listening on ${server.info.uri}`);
+    for (const line of startBanner(config, server.info.uri)) {
+        console.log(line);
     }
 
     const shutdown = async (signal: string) => {

@@ -2,6 +2,7 @@ import * as Crypto from 'crypto';
 import * as Fs from 'fs';
 import * as Path from 'path';
 
+import { maskCredentials } from '../lib/masked-url';
 import { projectRoot } from '../lib/paths';
 import { loadPayV3Config, PayV3Config } from './pay-v3';
 
@@ -48,6 +49,14 @@ export interface Config {
     trustedProxies: string[];
     /** Check every response against its documented schema (off in production: it costs CPU on every request). */
     validateResponses: boolean;
+    http: HttpConfig;
+}
+
+export interface HttpConfig {
+    /** A request whose headers and body have not all arrived after this long is answered 408 and its connection closed. */
+    requestTimeoutMs: number;
+    /** Send Strict-Transport-Security (production: it is served over https behind its proxy). */
+    hsts: boolean;
 }
 
 export class ConfigError extends Error {
@@ -101,7 +110,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     }
     const databaseUrl = env.DATABASE_URL ?? `sqlite:${Path.join(dataDir, 'wxshop.sqlite')}`;
     if (!/^(postgres|postgresql|mysql|mariadb):\/\/|^sqlite:/.test(databaseUrl)) {
-        problems.push(`DATABASE_URL must start with postgres://, mysql://, mariadb:// or sqlite: (got "${databaseUrl.replace(/\/\/[^@]*@/, '//***@')}")`);
+        problems.push(`DATABASE_URL must start with postgres://, mysql://, mariadb:// or sqlite: (got "${maskCredentials(databaseUrl)}")`);
     }
 
     const apiKey = env.WECHATPAY_KEY ?? secrets?.payKey ?? '';
@@ -115,8 +124,8 @@ export function loadConfig(rawEnv: Env = process.env): Config {
         problems.push(`WECHATPAY_SIGN_TYPE must be MD5 or HMAC-SHA256 (got "${signType}")`);
     }
 
-    const apiBase = baseUrl(env, 'WECHAT_API_BASE', sandbox ? undefined : wechatApiHost, problems);
-    const payApiBase = baseUrl(env, 'WECHATPAY_API_BASE', sandbox ? undefined : wechatPayApiHost, problems);
+    const apiBase = baseUrl(env, 'WECHAT_API_BASE', sandbox ? undefined : wechatApiHost, production, problems);
+    const payApiBase = baseUrl(env, 'WECHATPAY_API_BASE', sandbox ? undefined : wechatPayApiHost, production, problems);
 
     const notifyUrl = env.WECHATPAY_NOTIFY_URL;
     if (notifyUrl !== undefined && !/^https?:\/\/[^?]+$/.test(notifyUrl)) {
@@ -176,7 +185,8 @@ export function loadConfig(rawEnv: Env = process.env): Config {
             redisUrl: env.REDIS_URL
         },
         trustedProxies: (env.TRUSTED_PROXIES ?? '').split(',').map((ip) => ip.trim()).filter(Boolean),
-        validateResponses: parseBoolean(env.RESPONSE_VALIDATION, 'RESPONSE_VALIDATION', problems) ?? !production
+        validateResponses: parseBoolean(env.RESPONSE_VALIDATION, 'RESPONSE_VALIDATION', problems) ?? !production,
+        http: httpConfig(env, production, problems)
     };
 
     if (problems.length) {
@@ -190,8 +200,11 @@ function nonEmpty(value: string | undefined): value is string {
     return value !== undefined && value !== '';
 }
 
-/** A WeChat base URL: http(s), no query, no trailing slash. Without the simulator it defaults to WeChat's host. */
-function baseUrl(env: Env, name: string, fallback: string | undefined, problems: string[]): string | undefined {
+/**
+ * A WeChat base URL: http(s), no query, no trailing slash. Without the simulator it defaults to WeChat's host. In
+ * production only https: jscode2session sends the AppSecret in its query string, and the Pay API signs with the key.
+ */
+function baseUrl(env: Env, name: string, fallback: string | undefined, production: boolean, problems: string[]): string | undefined {
     const value = env[name];
     if (value === undefined) {
         return fallback;
@@ -202,7 +215,19 @@ function baseUrl(env: Env, name: string, fallback: string | undefined, problems:
         return fallback;
     }
 
+    if (production && !value.startsWith('https://')) {
+        problems.push(`${name} must be https:// with NODE_ENV=production: over http the AppSecret and signed payments travel in cleartext (got "${value}")`);
+        return fallback;
+    }
+
     return value.replace(/\/+$/, '');
+}
+
+function httpConfig(env: Env, production: boolean, problems: string[]): HttpConfig {
+    return {
+        requestTimeoutMs: parseInteger(env.REQUEST_TIMEOUT_MS, 'REQUEST_TIMEOUT_MS', 10_000, 100, 300_000, problems),
+        hsts: production
+    };
 }
 
 function parseInteger(value: string | undefined, name: string, fallback: number, min: number, max: number, problems: string[]): number {

@@ -1,3 +1,4 @@
+import * as Boom from '@hapi/boom';
 import type { Plugin, Request } from '@hapi/hapi';
 import * as HapiAuthJwt2 from 'hapi-auth-jwt2';
 
@@ -19,6 +20,18 @@ declare module '@hapi/hapi' {
     }
 }
 
+/** What a 401 says when the Authorization header is there but is not `Bearer <token>`. */
+export const bearerHint = 'Send the token from POST /users/login as "Authorization: Bearer <token>"';
+
+/**
+ * The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1), or undefined. The scheme is matched
+ * case-insensitively, as RFC 7235 says auth-schemes are; the rest is stricter than the RFC's `1*SP`: exactly one
+ * space, then one b64token and nothing else (hapi-auth-jwt2's own parsing finds "Bearer" anywhere in the header).
+ */
+export function bearerToken(header: string | undefined): string | undefined {
+    return /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header ?? '')?.[1];
+}
+
 /** The `jwt` strategy: a Bearer token in the Authorization header only (never the URL or a cookie, which get logged). */
 export const authPlugin: Plugin<{ jwt: Config['jwt']; sequelize: Sequelize }> = {
     name: 'wxshop-auth',
@@ -28,8 +41,11 @@ export const authPlugin: Plugin<{ jwt: Config['jwt']; sequelize: Sequelize }> = 
         server.auth.strategy('jwt', 'jwt', {
             key: jwtKey(jwt.secret),
             tokenType: 'Bearer',
+            headerKey: false,
             urlKey: false,
             cookieKey: false,
+            payloadKey: false,
+            customExtractionFunc: (request: Request) => bearerToken(request.headers.authorization as string | undefined) ?? '',
             verifyOptions: { algorithms: [jwtAlgorithm], issuer: jwt.issuer, audience: jwt.audience },
             validate: async (decoded: Partial<TokenClaims>, _request: Request) => {
                 const userId = Number(decoded.sub);
@@ -41,6 +57,18 @@ export const authPlugin: Plugin<{ jwt: Config['jwt']; sequelize: Sequelize }> = 
                 const [user] = await selectRows<{ openid: string }>(sequelize, 'SELECT openid FROM users WHERE id = $1', [userId]);
                 return user ? { isValid: true, credentials: { userId, openid: user.openid } } : { isValid: false };
             }
+        });
+
+        // hapi answers "Missing authentication" when no strategy found a token; a header that is there but not
+        // `Bearer <token>` (a bare token, another scheme) is told how to send it.
+        server.ext('onPreResponse', (request, h) => {
+            const response = request.response;
+            if (Boom.isBoom(response) && response.output.statusCode === 401 && request.headers.authorization !== undefined &&
+                response.output.payload.message === 'Missing authentication') {
+                response.output.payload.message = bearerHint;
+            }
+
+            return h.continue;
         });
     }
 };

@@ -1,12 +1,21 @@
+import * as Path from 'path';
+
 import type { Plugin } from '@hapi/hapi';
 import * as Inert from '@hapi/inert';
 import * as Vision from '@hapi/vision';
 import * as HapiSwagger from 'hapi-swagger';
 
+import { projectRoot } from '../lib/paths';
+import { fixSpec, SwaggerSpec } from './docs-spec';
+
+/** Swagger UI writes descriptions as Markdown: `<token>` outside a code span is an HTML tag and disappears. */
+const tokenHint = 'Send `Bearer <token>`, with the token from POST /users/login';
+
 /**
  * Swagger UI at /documentation, with an Authorize button that takes `Bearer <token>`. The token is required by
  * default; routes without authentication (login, the catalogue, health, WeChat's notify) say so, so the UI shows
- * the lock only where a token is needed.
+ * the lock only where a token is needed. The page is our own template (plugins/docs-ui): it loads this server's
+ * /swagger.json only, whatever `?url=` says; the document is served through fixSpec (plugins/docs-spec.ts).
  */
 export const docsPlugin: Plugin<{ version: string }> = {
     name: 'wxshop-docs',
@@ -22,7 +31,7 @@ export const docsPlugin: Plugin<{ version: string }> = {
                         'Log in with a wx.login code, then send `Authorization: Bearer <token>`.'
                 },
                 securityDefinitions: {
-                    jwt: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'Bearer <token> from POST /users/login' }
+                    jwt: { type: 'apiKey', name: 'Authorization', in: 'header', description: tokenHint }
                 },
                 security: [{ jwt: [] }],
                 grouping: 'tags',
@@ -33,8 +42,18 @@ export const docsPlugin: Plugin<{ version: string }> = {
                     { name: 'health', description: 'Liveness and readiness' }
                 ],
                 documentationPath: '/documentation',
+                templates: Path.join(projectRoot, 'plugins', 'docs-ui'),
                 routeTag: (tags: string[]) => tags.includes('api')
             }
+        });
+
+        server.ext('onPreResponse', (request, h) => {
+            const response = request.response;
+            if (request.route.path === '/swagger.json' && !('isBoom' in response) && response.source && typeof response.source === 'object') {
+                fixSpec(response.source as SwaggerSpec);
+            }
+
+            return h.continue;
         });
 
         server.ext('onPreStart', () => {

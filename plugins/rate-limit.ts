@@ -5,6 +5,8 @@ import * as HapiRateLimit from 'hapi-rate-limit';
 
 import type { Config } from '../config';
 import { peerAddress } from '../lib/client-ip';
+import { maskCredentials } from '../lib/masked-url';
+import { firstLine, StartupError } from '../lib/startup-error';
 
 declare module '@hapi/hapi' {
     interface PluginSpecificConfiguration {
@@ -25,7 +27,7 @@ export const rateLimitPlugin: Plugin<{ config: Config }> = {
     async register(server, { config }) {
         const cache = config.rateLimit.redisUrl ? 'rate-limit' : undefined;
         if (cache) {
-            await server.cache.provision({ name: cache, provider: { constructor: CatboxRedis, options: { url: config.rateLimit.redisUrl, partition: 'wxshop' } as CatboxRedisOptions } });
+            await server.cache.provision({ name: cache, provider: { constructor: RateLimitRedis, options: { url: config.rateLimit.redisUrl, partition: 'wxshop' } as CatboxRedisOptions } });
         }
 
         const trusted = config.trustedProxies;
@@ -58,6 +60,23 @@ export const rateLimitPlugin: Plugin<{ config: Config }> = {
         });
     }
 };
+
+/** catbox-redis whose failure to connect at start names REDIS_URL instead of ioredis's "Connection is closed.". */
+class RateLimitRedis extends CatboxRedis<any> {
+    constructor(private readonly redisOptions: CatboxRedisOptions) {
+        super(redisOptions);
+    }
+
+    async start(): Promise<void> {
+        try {
+            await super.start();
+        }
+        catch (err) {
+            throw new StartupError('REDIS_URL', `no Redis answers at ${maskCredentials(this.redisOptions.url ?? '')} (${firstLine(err)})`,
+                'start Redis there, or unset REDIS_URL to keep the rate-limit counters in memory (per instance)');
+        }
+    }
+}
 
 function tooManyRequests(request: Request, _h: ResponseToolkit) {
     const state = request.plugins[pluginName as keyof typeof request.plugins] as { userPathReset?: number } | undefined;

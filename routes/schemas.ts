@@ -28,7 +28,7 @@ export const error = Joi.object({
 }).unknown().label('Error');
 
 export const bearer = Joi.object({
-    authorization: Joi.string().description('Bearer <token> from POST /users/login')
+    authorization: Joi.string().description('`Bearer <token>`, with the token from POST /users/login')
 }).unknown();
 
 const errorExamples: Record<number, [string, string]> = {

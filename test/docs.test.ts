@@ -50,7 +50,7 @@ describe('Swagger', () => {
         expect(doc.info.title).to.equal('wxshop API');
         expect(doc.info.version).to.equal(require('../package.json').version);
         expect(doc.securityDefinitions.jwt).to.equal({
-            type: 'apiKey', name: 'Authorization', in: 'header', description: 'Bearer <token> from POST /users/login'
+            type: 'apiKey', name: 'Authorization', in: 'header', description: 'Send `Bearer <token>`, with the token from POST /users/login'
         });
         expect(doc.security).to.equal([{ jwt: [] }]);
     });

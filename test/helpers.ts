@@ -1,3 +1,4 @@
+import * as ChildProcess from 'child_process';
 import * as Crypto from 'crypto';
 import * as Fs from 'fs';
 import * as Os from 'os';
@@ -6,8 +7,9 @@ import * as Path from 'path';
 import type * as Hapi from '@hapi/hapi';
 import { Sequelize } from 'sequelize';
 
-import { createServer } from '../app';
+import { buildApp } from '../app';
 import { Config, loadConfig } from '../config';
+import type { AppContext } from '../lib/context';
 import { createSequelize, dialectOf } from '../lib/db';
 import { Goods, Shop } from '../models';
 import type { Sandbox } from '../sandbox';
@@ -19,6 +21,8 @@ export const dialect = databaseUrl ? dialectOf(databaseUrl) : 'sqlite';
 export interface TestApp {
     server: Hapi.Server;
     config: Config;
+    /** What the routes get as plugin options, for tests that run a job directly. */
+    context: AppContext;
     /** The server's own base URL (it listens on a real port: the simulator calls it back). */
     base: string;
     sandbox: Sandbox;
@@ -89,12 +93,13 @@ export async function freshDatabaseUrl(): Promise<string> {
 export async function startApp(overrides: Record<string, string | undefined> = {}): Promise<TestApp> {
     const env = testEnv({ DATABASE_URL: await freshDatabaseUrl(), ...overrides });
     const config = loadConfig(env);
-    const server = await createServer(config);
+    const { server, context } = await buildApp(config);
     await server.start();
     const sandbox = (server.plugins as any)['wxshop-sandbox-mount'].sandbox as Sandbox;
     return {
         server,
         config,
+        context,
         base: server.info.uri,
         sandbox,
         stop: () => server.stop({ timeout: 1000 })
@@ -196,4 +201,19 @@ export function eventuallyStatus(app: TestApp, user: { auth: { authorization: st
         const res = await getOrder(app, user, orderId);
         return res.body.status === status && res.body;
     }, `order ${orderId} to be ${status}`, timeoutMs);
+}
+
+/**
+ * Whether a Redis answers PING at `url` within a second. Synchronous (a child process), so a test file can decide
+ * at load time whether its Redis-backed tests run or are skipped.
+ */
+export function redisAnswers(url: string): boolean {
+    const probe = `
+        const { hostname, port } = new URL(process.argv[1]);
+        const socket = require('net').connect(Number(port || 6379), hostname || '127.0.0.1');
+        socket.setTimeout(1000, () => process.exit(1));
+        socket.on('error', () => process.exit(1));
+        socket.on('connect', () => socket.write('PING\\r\\n'));
+        socket.on('data', (data) => process.exit(/^(\\+PONG|-NOAUTH)/.test(String(data)) ? 0 : 1));`;
+    return ChildProcess.spawnSync(process.execPath, ['-e', probe, url], { timeout: 3000 }).status === 0;
 }

@@ -122,7 +122,7 @@ describe('order lifecycle', () => {
             const fresh = await unpaidOrder(app, { count: 2 });
             const later = new Date(new Date(expired.order.expiresAt).getTime() + 1000);
             await Order.update({ expiresAt: new Date(Date.now() + 3600_000) }, { where: { id: fresh.order.id } });
-            const closed = await expireOrders(app.server.app.context, later);
+            const closed = await expireOrders(app.context, later);
             expect(closed).to.be.at.least(1);
             expect((await Order.findByPk(expired.order.id))!.status).to.equal('closed');
             expect(await stockOf(expired.goodsId)).to.equal(10);
@@ -133,7 +133,7 @@ describe('order lifecycle', () => {
         it('makes an expiring order paid when WeChat says it was paid', async () => {
             const { user, order, goodsId } = await unpaidOrder(app);
             await payWithoutNotification(user, order.id);
-            await expireOrders(app.server.app.context, new Date(new Date(order.expiresAt).getTime() + 1000));
+            await expireOrders(app.context, new Date(new Date(order.expiresAt).getTime() + 1000));
             expect((await Order.findByPk(order.id))!.status).to.equal('paid');
             expect(await stockOf(goodsId)).to.equal(9);
         });
@@ -147,12 +147,12 @@ describe('order lifecycle', () => {
 
             await sim(app, 'faults', { endpoint: 'closeorder', kind: 'http500', times: 3 });
             const failed: string[] = [];
-            await expireOrders(app.server.app.context, later, 1, (message) => failed.push(message));
+            await expireOrders(app.context, later, 1, (message) => failed.push(message));
             expect(failed).to.have.length(1);
 
             // Two "instances" at once, after the first claim lapsed: each order is closed by exactly one of them.
             const afterLease = new Date(later.getTime() + 61_000);
-            const counts = await Promise.all([expireOrders(app.server.app.context, afterLease), expireOrders(app.server.app.context, afterLease)]);
+            const counts = await Promise.all([expireOrders(app.context, afterLease), expireOrders(app.context, afterLease)]);
             expect(counts[0] + counts[1]).to.be.at.least(3);
             for (const { order, goodsId } of orders) {
                 expect((await Order.findByPk(order.id))!.status).to.equal('closed');
@@ -168,7 +168,7 @@ describe('order lifecycle', () => {
             const { transactionId } = await payWithoutNotification(user, order.id);
             const row = (await Order.findByPk(order.id))!;
             expect(row.status).to.equal('unpaid');
-            const applied = await reconcilePayments(app.server.app.context, new Date(row.nextReconcileAt!.getTime() + 1));
+            const applied = await reconcilePayments(app.context, new Date(row.nextReconcileAt!.getTime() + 1));
             expect(applied).to.be.at.least(1);
             const paid = (await Order.findByPk(order.id))!;
             expect(paid.status).to.equal('paid');
@@ -181,7 +181,7 @@ describe('order lifecycle', () => {
             await pay(app, user, order.id);
             let row = (await Order.findByPk(order.id))!;
             const first = new Date(row.nextReconcileAt!.getTime() + 1);
-            await reconcilePayments(app.server.app.context, first);
+            await reconcilePayments(app.context, first);
             row = (await Order.findByPk(order.id))!;
             expect(row.reconcileAttempts).to.equal(1);
             expect(row.nextReconcileAt!.getTime()).to.equal(first.getTime() + nextReconcileDelayMs(1));
@@ -197,10 +197,10 @@ describe('order lifecycle', () => {
             await sim(app, 'faults', { endpoint: 'orderquery', kind: 'errcode', code: 'SYSTEMERROR', times: 3 });
             const messages: string[] = [];
             const now = new Date(row.nextReconcileAt!.getTime() + 1);
-            await reconcilePayments(app.server.app.context, now, 50, (message) => messages.push(message));
+            await reconcilePayments(app.context, now, 50, (message) => messages.push(message));
             expect(messages.some((message) => message.includes(`order ${order.id}`))).to.be.true();
             expect((await Order.findByPk(order.id))!.status).to.equal('unpaid');
-            await reconcilePayments(app.server.app.context, new Date(now.getTime() + 600_000));
+            await reconcilePayments(app.context, new Date(now.getTime() + 600_000));
             expect((await Order.findByPk(order.id))!.status).to.equal('paid');
         });
 
@@ -208,7 +208,7 @@ describe('order lifecycle', () => {
             const { user, order } = await unpaidOrder(app);
             await payWithoutNotification(user, order.id);
             await Order.update({ nextReconcileAt: new Date(Date.now() - 1000) }, { where: { id: order.id } });
-            const runner = new JobRunner(app.server.app.context, 20, () => {});
+            const runner = new JobRunner(app.context, 20, () => {});
             runner.start();
             try {
                 await eventuallyStatus(app, user, order.id, 'paid');
@@ -260,7 +260,7 @@ describe('order lifecycle', () => {
             }
             else {
                 await Order.update({ expiresAt: new Date(Date.now() - 1000) }, { where: { id } });
-                await eventually(async () => (await expireOrders(app.server.app.context)) >= 0 && (await Order.findByPk(id))!.status === 'closed', 'expiry');
+                await eventually(async () => (await expireOrders(app.context)) >= 0 && (await Order.findByPk(id))!.status === 'closed', 'expiry');
                 outcomes.push('closed');
             }
         }

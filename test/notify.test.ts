@@ -194,7 +194,7 @@ describe('POST /orders/pay/notify', () => {
         }, 'three refused deliveries');
         expect(attempts.every((entry: any) => entry.outcome === 'failed')).to.be.true();
         expect(await statusOf(order.id)).to.equal('unpaid');
-        await reconcilePayments(app.server.app.context, new Date(Date.now() + 3600_000));
+        await reconcilePayments(app.context, new Date(Date.now() + 3600_000));
         expect(await statusOf(order.id)).to.equal('paid');
     });
 });
