@@ -26,9 +26,9 @@ describe('payment anomalies: genuine payments that match no order', () => {
 
     /** A trade the merchant's key placed at the simulator (not through wxshop), paid by the phone, its notification dropped. */
     const paidElsewhere = async (outTradeNo: string, totalFee: number) => {
-        const placed = await app.server.app.context.pay.unifiedOrder({
+        const placed = await app.context.pay.unifiedOrder({
             outTradeNo, totalFee, body: 'elsewhere', tradeType: 'NATIVE', productId: 'p1', clientIp: '127.0.0.1',
-            notifyUrl: app.server.app.context.notifyUrl(), timeExpire: formatBeijingCompact(new Date(Date.now() + 15 * 60_000))
+            notifyUrl: app.context.notifyUrl(), timeExpire: formatBeijingCompact(new Date(Date.now() + 15 * 60_000))
         });
         expect((await sim(app, 'notify-faults', { mode: 'drop' })).statusCode).to.equal(204);
         const paid = await sim(app, 'pay', { codeUrl: placed.codeUrl });
@@ -107,10 +107,10 @@ describe('payment anomalies: genuine payments that match no order', () => {
         it('an unknown out_trade_no that WeChat reports paid', async () => {
             const outTradeNo = `ELSEWHERE${Crypto.randomBytes(8).toString('hex')}`;
             const transactionId = await paidElsewhere(outTradeNo, 810);
-            const { state, payment } = await applyQueriedPayment(app.server.app.context, outTradeNo);
+            const { state, payment } = await applyQueriedPayment(app.context, outTradeNo);
             expect(state).to.equal('SUCCESS');
             expect(payment!.outcome).to.equal('rejected');
-            await applyQueriedPayment(app.server.app.context, outTradeNo);
+            await applyQueriedPayment(app.context, outTradeNo);
             const anomalies = await anomaliesOf(transactionId);
             expect(anomalies).to.have.length(1);
             expect(anomalies[0]).to.include({ kind: 'unknown_order', source: 'query', outTradeNo, totalFee: 810, orderId: null });
@@ -120,7 +120,7 @@ describe('payment anomalies: genuine payments that match no order', () => {
             const { user, order } = await unpaidOrder(app, { price: 2500 });
             const transactionId = await paidElsewhere(order.outTradeNo, 1);
             expect((await pay(app, user, order.id)).statusCode).to.not.equal(200);      // WeChat has this out_trade_no, paid
-            const { payment } = await applyQueriedPayment(app.server.app.context, order.outTradeNo);
+            const { payment } = await applyQueriedPayment(app.context, order.outTradeNo);
             expect(payment!.outcome).to.equal('rejected');
             expect(await statusOf(order.id)).to.equal('unpaid');
             const [anomaly] = await anomaliesOf(transactionId);

@@ -24,7 +24,7 @@ describe('the audit trail of order status changes (order_events)', () => {
     }));
     const notify = (order: { outTradeNo: string; totalFee: number }, transactionId: string) =>
         notifyPaid(app, { outTradeNo: order.outTradeNo, totalFee: order.totalFee, transactionId });
-    const renameEvents = (from: string, to: string) => app.server.app.context.sequelize.getQueryInterface().renameTable(from, to);
+    const renameEvents = (from: string, to: string) => app.context.sequelize.getQueryInterface().renameTable(from, to);
 
     it('records the creation by the buyer and the payment by WeChat, oldest first', async () => {
         const { user, order } = await unpaidOrder(app);
@@ -47,7 +47,7 @@ describe('the audit trail of order status changes (order_events)', () => {
         expect((await history(cancelled.order.id)).slice(1)).to.equal([{ from: 'unpaid', to: 'closed', actor: 'system', actorId: null, reason: 'unpaid → closed' }]);
 
         const expired = await unpaidOrder(app);
-        await expireOrders(app.server.app.context, new Date(new Date(expired.order.expiresAt).getTime() + 1000));
+        await expireOrders(app.context, new Date(new Date(expired.order.expiresAt).getTime() + 1000));
         expect((await history(expired.order.id)).map((event) => `${event.from} → ${event.to}`)).to.equal(['null → unpaid', 'unpaid → closed']);
     });
 
@@ -72,7 +72,7 @@ describe('the audit trail of order status changes (order_events)', () => {
 
     it('transition() opens a transaction when given none, and a rolled-back change leaves no event', async () => {
         const { order } = await unpaidOrder(app);
-        const { sequelize } = app.server.app.context;
+        const { sequelize } = app.context;
         const rolledBack = sequelize.transaction(async (transaction) => {
             expect(await transition(order.id, 'unpaid', 'closed', { closedAt: new Date() }, transaction, {}, { actor: { kind: 'staff', id: 7 }, reason: 'test' })).to.be.true();
             throw new Error('changed my mind');
