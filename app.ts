@@ -15,11 +15,16 @@ import { initModels } from './models';
 import { authPlugin } from './plugins/auth';
 import { docsPlugin } from './plugins/docs';
 import { errorsPlugin, failAction } from './plugins/errors';
+import { ensureDemoStaff } from './lib/merchant/demo';
 import { loggingPlugin } from './plugins/logging';
+import { merchantAuthPlugin } from './plugins/merchant-auth';
 import { rateLimitPlugin } from './plugins/rate-limit';
 import { sandboxPlugin, sandboxPrefix } from './plugins/sandbox';
 import { goodsRoutes } from './routes/goods';
 import { healthRoutes } from './routes/health';
+import { merchantAuthRoutes } from './routes/merchant-auth';
+import { merchantCatalogueRoutes } from './routes/merchant-catalogue';
+import { merchantOrderRoutes } from './routes/merchant-orders';
 import { orderRoutes } from './routes/orders';
 import { paymentRoutes } from './routes/payments';
 import { shopRoutes } from './routes/shops';
@@ -54,6 +59,9 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
     const sequelize = createSequelize(config.database.url, { logging: config.database.logging, poolMax: config.database.poolMax });
     const models = initModels(sequelize);
     await prepareDatabase(sequelize, { migrate: config.sandbox, seed: config.demo });
+    if (config.demo) {
+        server.app.demoStaff = await ensureDemoStaff(config.dataDir, models);
+    }
 
     const ownSandbox = () => `${server.info.uri}${sandboxPrefix}`;
     const context: AppContext = {
@@ -82,6 +90,7 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
     await server.register({ plugin: loggingPlugin, options: { level: config.logLevel } });
     await server.register(errorsPlugin);
     await server.register({ plugin: authPlugin, options: { jwt: config.jwt, sequelize } });
+    await server.register({ plugin: merchantAuthPlugin, options: context });
     await server.register({ plugin: rateLimitPlugin, options: { config } });
     await server.register({ plugin: docsPlugin, options: { version } });
 
@@ -89,7 +98,7 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
         await server.register({ plugin: sandboxPlugin, options: { config } });
     }
 
-    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes]) {
+    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes]) {
         await server.register({ plugin: routes, options: context });
     }
 
@@ -130,6 +139,9 @@ async function main(): Promise<void> {
 
     if (config.demo) {
         console.log(`  demo mode: SQLite at ${config.database.url.replace(/^sqlite:/, '')}, generated credentials in ${config.dataDir}`);
+        for (const staff of server.app.demoStaff ?? []) {
+            console.log(`  merchant login (${staff.role}): ${staff.username} / ${staff.password}   (POST ${base}/merchant/login)`);
+        }
     }
 
     const shutdown = async (signal: string) => {

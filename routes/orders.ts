@@ -21,7 +21,7 @@ const orderItemSchema = Joi.object({
     count: Joi.number().integer().min(1).required()
 }).label('OrderItem');
 
-const orderSchema = Joi.object({
+export const orderSchema = Joi.object({
     id: Schemas.id.required(),
     outTradeNo: Joi.string().required().description('the order number WeChat knows').example('20261122173000aB3dE5fG7hJ9kL1mN3'),
     status: Joi.string().valid(...orderStatuses).required()

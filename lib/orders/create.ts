@@ -13,7 +13,7 @@ export interface OrderLine {
 }
 
 export class OrderRejected extends Error {
-    constructor(readonly reason: 'unknown_goods' | 'out_of_stock' | 'idempotency_conflict', message: string) {
+    constructor(readonly reason: 'unknown_goods' | 'out_of_stock' | 'not_on_sale' | 'idempotency_conflict', message: string) {
         super(message);
         this.name = 'OrderRejected';
     }
@@ -120,7 +120,7 @@ export async function createOrder(sequelize: Sequelize, input: { userId: number;
  */
 async function takeStock(sequelize: Sequelize, lines: OrderLine[], updatedAt: Date | string, transaction: Transaction): Promise<Map<number, PricedGoods>> {
     const returning = sequelize.getDialect() !== 'mysql';
-    const take = 'UPDATE goods SET stock = stock - $1, updated_at = $2 WHERE id = $3 AND stock >= $1';
+    const take = 'UPDATE goods SET stock = stock - $1, updated_at = $2 WHERE id = $3 AND stock >= $1 AND on_sale = TRUE AND archived = FALSE';
     const goods = new Map<number, PricedGoods>();
     for (const line of lines) {
         const bind = [line.count, updatedAt, line.goodsId];
@@ -168,6 +168,11 @@ async function stockRejection(sequelize: Sequelize, lines: OrderLine[], failed: 
     const missing = lines.filter((line) => !found.has(line.goodsId)).map((line) => line.goodsId);
     if (missing.length) {
         return new OrderRejected('unknown_goods', `Goods ${missing.join(', ')} do not exist`);
+    }
+
+    const [withdrawn] = await selectRows(sequelize, 'SELECT id FROM goods WHERE id = $1 AND (on_sale = FALSE OR archived = TRUE)', [failed.goodsId], transaction);
+    if (withdrawn) {
+        return new OrderRejected('not_on_sale', `Goods ${failed.goodsId} (${found.get(failed.goodsId)!.name}) are not on sale`);
     }
 
     return new OrderRejected('out_of_stock', `Not enough stock for goods ${failed.goodsId} (${found.get(failed.goodsId)!.name}): ${failed.count} asked`);
