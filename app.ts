@@ -138,10 +138,9 @@ async function main(): Promise<void> {
     }
 
     if (config.demo) {
-        console.log(`  demo mode: SQLite at ${config.database.url.replace(/^sqlite:/, '')}, generated credentials in ${config.dataDir}`);
-        for (const staff of server.app.demoStaff ?? []) {
-            console.log(`  merchant login (${staff.role}): ${staff.username} / ${staff.password}   (POST ${base}/merchant/login)`);
-        }
+        // The demo staff logins are the one secret the banner shows (demo mode only); one write with the line above.
+        const staff = (server.app.demoStaff ?? []).map((login) => `\n  merchant login (${login.role}): ${login.username} / ${login.password}   (POST ${base}/merchant/login)`);
+        console.log(`  demo mode: SQLite at ${config.database.url.replace(/^sqlite:/, '')}, generated credentials in ${config.dataDir}${staff.join('')}`);
     }
 
     const shutdown = async (signal: string) => {

@@ -124,4 +124,12 @@ describe('merchant orders', () => {
         const res = await merchant(app, key, 'GET', `/merchant/orders?outTradeNo=${orders[3].outTradeNo}`);
         expect(res.body.results.map((order: any) => order.id)).to.equal([orders[3].id]);
     });
+
+    it('has the indexes the filters use', async () => {
+        const queryInterface = app.server.app.context.sequelize.getQueryInterface();
+        const names = async (table: string) => ((await queryInterface.showIndex(table)) as Array<{ name: string }>).map((index) => index.name);
+        expect(await names('orders')).to.include(['orders_status_id', 'orders_created_at', 'orders_user_id_id']);
+        expect(await names('order_items')).to.include('order_items_goods_id_order_id');
+        expect(await names('goods')).to.include('goods_shop_id_sort_order_id');
+    });
 });
