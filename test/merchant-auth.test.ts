@@ -9,6 +9,7 @@ import * as Jwt from 'jsonwebtoken';
 
 import { ConfigError, loadConfig } from '../config';
 import { hashPassword, verifyPassword } from '../lib/merchant/passwords';
+import { createStaff, StaffInputError } from '../lib/merchant/staff';
 import { json, openDatabase, startApp, TestApp, testEnv, unpaidOrder } from './helpers';
 import { apiKey, merchant, staffLogin, StaffLogin } from './merchant-helpers';
 
@@ -248,8 +249,17 @@ describe('merchant staff and API keys', () => {
         }
     });
 
-    it('refuses a merchant audience equal to the buyers\'', () => {
+    it('refuses a merchant audience equal to the buyers\', and a short API key secret', () => {
         expect(() => loadConfig(testEnv({ MERCHANT_JWT_AUDIENCE: 'wxshop-miniprogram' }))).to.throw(ConfigError, /MERCHANT_JWT_AUDIENCE/);
+        expect(() => loadConfig(testEnv({ MERCHANT_API_KEY_SECRET: 'short' }))).to.throw(ConfigError, /MERCHANT_API_KEY_SECRET/);
+        expect(loadConfig(testEnv({ MERCHANT_API_KEY_SECRET: 'k'.repeat(32) })).merchant.apiKeySecret).to.equal('k'.repeat(32));
+    });
+
+    it('refuses staff accounts with a bad username, a short password or a taken name', async () => {
+        const { models } = app.server.app.context;
+        await expect(createStaff(models, { username: 'a b', password: 'long enough password', role: 'operator' })).to.reject(StaffInputError, /username/);
+        await expect(createStaff(models, { username: 'shorty', password: 'short', role: 'operator' })).to.reject(StaffInputError, /password/);
+        await expect(createStaff(models, { username: owner.username.toUpperCase(), password: 'long enough password', role: 'operator' })).to.reject(StaffInputError, /already exists/);
     });
 
     it('creates the first owner with npm run merchant -- create-owner', async () => {
