@@ -12,6 +12,12 @@ module.exports = {
 
     async down(queryInterface) {
         await queryInterface.removeIndex('goods', 'goods_shop_id_sort_order_id');
+        if (queryInterface.sequelize.getDialect() === 'mysql') {
+            // MySQL dropped the index it had made for the goods_id foreign key when ours arrived, and will not drop
+            // ours while the key needs one: give the key its plain index back first.
+            await queryInterface.addIndex('order_items', ['goods_id'], { name: 'order_items_goods_id' });
+        }
+
         await queryInterface.removeIndex('order_items', 'order_items_goods_id_order_id');
         await queryInterface.removeIndex('orders', 'orders_created_at');
         await queryInterface.removeIndex('orders', 'orders_status_id');
