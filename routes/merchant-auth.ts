@@ -5,11 +5,9 @@ import * as Joi from 'joi';
 import { clientIp } from '../lib/client-ip';
 import type { AppContext } from '../lib/context';
 import { actorOf } from '../lib/merchant/actor';
-import { apiKeyScopes, apiKeyView, ApiKeyScope, createApiKey } from '../lib/merchant/api-keys';
-import { recordAction } from '../lib/merchant/audit';
+import { apiKeyScopes, apiKeyView, ApiKeyScope, createApiKey, revokeApiKey } from '../lib/merchant/api-keys';
+import { merchantLogin, MerchantLoginRefused } from '../lib/merchant/login';
 import { LoginFailures, Window, WindowStore } from '../lib/merchant/login-failures';
-import { authenticateStaff } from '../lib/merchant/staff';
-import { issueStaffToken } from '../lib/merchant/tokens';
 import { staffRoles } from '../models/merchant';
 import { merchantAccess, merchantRoute } from '../plugins/merchant-auth';
 import { sharedCacheName } from '../plugins/rate-limit';
@@ -25,8 +23,6 @@ const apiKeySchema = Joi.object({
     lastUsedAt: Joi.date().allow(null).required().description('kept to the minute'),
     revokedAt: Joi.date().allow(null).required()
 }).label('ApiKey');
-
-const sameAnswer = 'Unknown username or wrong password';
 
 export const merchantAuthRoutes: Plugin<AppContext> = {
     name: 'wxshop-routes-merchant-auth',
@@ -70,25 +66,26 @@ export const merchantAuthRoutes: Plugin<AppContext> = {
                     }
                 }
             },
-            handler: async (request, h) => {
+            handler: async (request) => {
                 const { username, password } = request.payload as { username: string; password: string };
                 const ip = clientIp(request, config.trustedProxies);
-                const wait = await failures.retryAfter(ip, username);
-                if (wait) {
-                    const error = Boom.tooManyRequests(`Too many failed logins, try again in ${wait} s`);
-                    error.output.headers['Retry-After'] = String(wait);
-                    throw error;
+                try {
+                    return await merchantLogin(config, models, failures, { ip, username, password });
                 }
+                catch (err) {
+                    if (!(err instanceof MerchantLoginRefused)) {
+                        throw err;
+                    }
 
-                const staff = await authenticateStaff(models, username, password);
-                if (!staff) {
-                    await failures.recordFailure(ip, username);
-                    request.log(['info', 'merchant', 'login'], `failed merchant login for "${username.slice(0, 64)}" from ${ip}`);
-                    throw Boom.unauthorized(sameAnswer);
+                    request.log(['info', 'merchant', 'login'], `merchant login of "${username}" from ${ip} refused: ${err.reason}`);
+                    if (err.reason === 'invalid') {
+                        throw Boom.unauthorized(err.message);
+                    }
+
+                    const limited = Boom.tooManyRequests(err.message);
+                    limited.output.headers['Retry-After'] = String(err.retryAfterSeconds);
+                    throw limited;
                 }
-
-                await failures.clear(username);
-                return h.response({ ...issueStaffToken(config, staff.id), user: { id: staff.id, username: staff.username, role: staff.role } });
             }
         });
 
@@ -109,13 +106,8 @@ export const merchantAuthRoutes: Plugin<AppContext> = {
                 response: { status: { 201: apiKeySchema.keys({ key: Joi.string().required().description('shown once') }).label('ApiKeyCreated'), ...Schemas.errors(400, 401, 403) } }
             },
             handler: async (request, h) => {
-                const actor = actorOf(request);
                 const { name, scopes } = request.payload as { name: string; scopes: ApiKeyScope[] };
-                const { row, key } = await sequelize.transaction(async (transaction) => {
-                    const created = await createApiKey(models, config.merchant.apiKeySecret, { name, scopes, createdBy: actor.id }, transaction);
-                    await recordAction(models, transaction, actor, 'api_key.create', { type: 'api_key', id: created.row.id }, { name, scopes });
-                    return created;
-                });
+                const { row, key } = await createApiKey(models, sequelize, config.merchant.apiKeySecret, actorOf(request), { name, scopes });
                 return h.response({ ...apiKeyView(row), key }).code(201);
             }
         });
@@ -144,21 +136,13 @@ export const merchantAuthRoutes: Plugin<AppContext> = {
                 response: { status: { 200: apiKeySchema, ...Schemas.errors(400, 401, 403, 404) } }
             },
             handler: async (request) => {
-                const actor = actorOf(request);
                 const { id } = request.params as { id: number };
-                return sequelize.transaction(async (transaction) => {
-                    const key = await models.ApiKey.findByPk(id, { transaction });
-                    if (!key) {
-                        throw Boom.notFound(`API key ${id} does not exist`);
-                    }
+                const key = await revokeApiKey(models, sequelize, actorOf(request), id);
+                if (!key) {
+                    throw Boom.notFound(`API key ${id} does not exist`);
+                }
 
-                    const [revoked] = await models.ApiKey.update({ revokedAt: new Date() }, { where: { id, revokedAt: null }, transaction });
-                    if (revoked) {
-                        await recordAction(models, transaction, actor, 'api_key.revoke', { type: 'api_key', id }, { name: key.name });
-                    }
-
-                    return apiKeyView((await models.ApiKey.findByPk(id, { transaction }))!);
-                });
+                return apiKeyView(key);
             }
         });
     }

@@ -243,6 +243,25 @@ describe('merchant staff and API keys', () => {
         expect(elsewhere.statusCode).to.equal(200);
     });
 
+    it('logs a refused login with the username and IP, never the password', async () => {
+        const seen: string[] = [];
+        const listener = (_request: unknown, event: { tags: string[]; data?: unknown }) => {
+            seen.push(`${event.tags.join(',')} ${JSON.stringify(event.data)}`);
+        };
+        app.server.events.on({ name: 'request', channels: 'app' }, listener);
+        try {
+            const password = `secret-${Crypto.randomBytes(6).toString('hex')}`;
+            await json(app.server, { method: 'POST', url: '/merchant/login', payload: { username: operator.username, password }, remoteAddress: '198.51.100.123' });
+            const line = seen.find((entry) => entry.includes('merchant login'));
+            expect(line).to.contain(operator.username);
+            expect(line).to.contain('198.51.100.123');
+            expect(seen.join('\n')).to.not.contain(password);
+        }
+        finally {
+            app.server.events.removeListener('request', listener);
+        }
+    });
+
     it('refuses bad login bodies with a 400', async () => {
         for (const payload of [{}, { username: 'a' }, { username: 'a', password: 'b', role: 'owner' }, { username: 1, password: 2 }]) {
             expect((await json(app.server, { method: 'POST', url: '/merchant/login', payload })).statusCode).to.equal(400);

@@ -1,8 +1,10 @@
 import * as Crypto from 'crypto';
 
-import { Op, Transaction } from 'sequelize';
+import { Op, Sequelize } from 'sequelize';
 
 import type { ApiKey, MerchantModels } from '../../models/merchant';
+import type { MerchantActor } from './actor';
+import { recordAction } from './audit';
 
 /** What an API key may do. Staff roles are separate (lib/merchant/access.ts maps routes to both). */
 export const apiKeyScopes = ['merchant:read', 'goods:write', 'orders:read', 'refunds:write', 'payments'] as const;
@@ -23,16 +25,39 @@ export function hashApiKey(secret: string, key: string): string {
     return Crypto.createHmac('sha256', secret).update(key).digest('hex');
 }
 
-export async function createApiKey(models: MerchantModels, secret: string, input: { name: string; scopes: ApiKeyScope[]; createdBy: number }, transaction?: Transaction) {
+/** A new key, audited; the key itself is in the answer only (the database keeps its hash). */
+export async function createApiKey(models: MerchantModels, sequelize: Sequelize, secret: string, actor: MerchantActor, input: { name: string; scopes: ApiKeyScope[] }) {
     const key = `${apiKeyPrefix}${Crypto.randomBytes(32).toString('base64url')}`;
-    const row = await models.ApiKey.create({
-        name: input.name,
-        keyHash: hashApiKey(secret, key),
-        keyPrefix: key.slice(0, 12),
-        scopes: [...new Set(input.scopes)].join(' '),
-        createdBy: input.createdBy
-    }, { transaction });
+    const scopes = [...new Set(input.scopes)];
+    const row = await sequelize.transaction(async (transaction) => {
+        const created = await models.ApiKey.create({
+            name: input.name,
+            keyHash: hashApiKey(secret, key),
+            keyPrefix: key.slice(0, 12),
+            scopes: scopes.join(' '),
+            createdBy: actor.id
+        }, { transaction });
+        await recordAction(models, transaction, actor, 'api_key.create', { type: 'api_key', id: created.id }, { name: input.name, scopes });
+        return created;
+    });
     return { row, key };
+}
+
+/** Revokes a key (audited; a revoked key stays as it was). Undefined when there is no such key. */
+export async function revokeApiKey(models: MerchantModels, sequelize: Sequelize, actor: MerchantActor, id: number): Promise<ApiKey | undefined> {
+    return sequelize.transaction(async (transaction) => {
+        const key = await models.ApiKey.findByPk(id, { transaction });
+        if (!key) {
+            return undefined;
+        }
+
+        const [revoked] = await models.ApiKey.update({ revokedAt: new Date() }, { where: { id, revokedAt: null }, transaction });
+        if (revoked) {
+            await recordAction(models, transaction, actor, 'api_key.revoke', { type: 'api_key', id }, { name: key.name });
+        }
+
+        return (await models.ApiKey.findByPk(id, { transaction }))!;
+    });
 }
 
 /** The live (not revoked) key this secret is, or undefined. Touches last_used_at when it is a minute old. */
