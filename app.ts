@@ -11,6 +11,7 @@ import { createSequelize, prepareDatabase } from './lib/db';
 import { projectRoot } from './lib/paths';
 import { firstLine, StartupError } from './lib/startup-error';
 import { JobRunner } from './lib/jobs/runner';
+import { DemoStaff, ensureDemoStaff } from './lib/merchant/demo';
 import { LoginClient } from './lib/wechat/login';
 import { PayV2Client } from './lib/wechatpay/client';
 import { initModels } from './models';
@@ -18,11 +19,15 @@ import { authPlugin } from './plugins/auth';
 import { docsPlugin } from './plugins/docs';
 import { errorsPlugin, failAction } from './plugins/errors';
 import { loggingPlugin } from './plugins/logging';
+import { merchantAuthPlugin } from './plugins/merchant-auth';
 import { rateLimitPlugin } from './plugins/rate-limit';
 import { requestTimeoutListener, requestTimeoutPlugin } from './plugins/request-timeout';
 import { sandboxPlugin, sandboxPrefix } from './plugins/sandbox';
 import { goodsRoutes } from './routes/goods';
 import { healthRoutes } from './routes/health';
+import { merchantAuthRoutes } from './routes/merchant-auth';
+import { merchantCatalogueRoutes } from './routes/merchant-catalogue';
+import { merchantOrderRoutes } from './routes/merchant-orders';
 import { orderRoutes } from './routes/orders';
 import { paymentRoutes } from './routes/payments';
 import { shopRoutes } from './routes/shops';
@@ -78,6 +83,10 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
             'check that the database runs there and that the user, password and database name are right');
     }
 
+    if (config.demo) {
+        server.app.demoStaff = await ensureDemoStaff(config.dataDir, models);
+    }
+
     const ownSandbox = () => `${server.info.uri}${sandboxPrefix}`;
     const context: AppContext = {
         config,
@@ -105,6 +114,7 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
     await server.register(errorsPlugin);
     await server.register(requestTimeoutPlugin);
     await server.register({ plugin: authPlugin, options: { jwt: config.jwt, sequelize } });
+    await server.register({ plugin: merchantAuthPlugin, options: context });
     await server.register({ plugin: rateLimitPlugin, options: { config } });
     await server.register({ plugin: docsPlugin, options: { version } });
 
@@ -112,7 +122,7 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
         await server.register({ plugin: sandboxPlugin, options: { config } });
     }
 
-    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes]) {
+    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes]) {
         await server.register({ plugin: routes, options: context });
     }
 
@@ -143,12 +153,14 @@ function startFailure(err: unknown, config?: Config): string | undefined {
 }
 
 /** What a start prints: where it listens, Swagger, the simulator, and in demo mode its database (credentials masked). */
-export function startBanner(config: Config, base: string): string[] {
+export function startBanner(config: Config, base: string, demoStaff: DemoStaff[] = []): string[] {
+    // The demo staff logins are the one secret a banner shows (demo mode only), written with the demo line at once.
+    const staff = demoStaff.map((login) => `\n  merchant login (${login.role}): ${login.username} / ${login.password}   (POST ${base}/merchant/login)`);
     return [
         `wxshop ${version} listening on ${base}`,
         `  Swagger:  ${base}/documentation`,
         ...config.sandbox ? [`  WeChat simulator: ${base}${sandboxPrefix} (try: curl -X POST ${base}${sandboxPrefix}/__sim/login-codes)`] : [],
-        ...config.demo ? [`  demo mode: ${describeDatabase(config.database.url)}, generated credentials in ${config.dataDir}`] : []
+        ...config.demo ? [`  demo mode: ${describeDatabase(config.database.url)}, generated credentials in ${config.dataDir}${staff.join('')}`] : []
     ];
 }
 
@@ -171,7 +183,7 @@ async function main(): Promise<void> {
     }
 
     server.logger.info(`wxshop listening on ${server.info.uri}`);
-    for (const line of startBanner(config, server.info.uri)) {
+    for (const line of startBanner(config, server.info.uri, server.app.demoStaff)) {
         console.log(line);
     }
 

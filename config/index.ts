@@ -50,6 +50,7 @@ export interface Config {
     /** Check every response against its documented schema (off in production: it costs CPU on every request). */
     validateResponses: boolean;
     http: HttpConfig;
+    merchant: MerchantConfig;
 }
 
 export interface HttpConfig {
@@ -186,7 +187,8 @@ export function loadConfig(rawEnv: Env = process.env): Config {
         },
         trustedProxies: (env.TRUSTED_PROXIES ?? '').split(',').map((ip) => ip.trim()).filter(Boolean),
         validateResponses: parseBoolean(env.RESPONSE_VALIDATION, 'RESPONSE_VALIDATION', problems) ?? !production,
-        http: httpConfig(env, production, problems)
+        http: httpConfig(env, production, problems),
+        merchant: merchantConfig(env, jwtSecret, problems)
     };
 
     if (problems.length) {
@@ -293,4 +295,40 @@ function demoSecrets(dataDir: string, production: boolean): DemoSecrets | undefi
         Fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
         return secrets;
     }
+}
+
+// ---- The merchant side (staff logins, API keys) ----
+
+export interface MerchantConfig {
+    /** The audience of staff tokens: never the buyers' one, so neither token works where the other belongs. */
+    audience: string;
+    tokenTtlSeconds: number;
+    /** Failed logins allowed per client IP and per username in one window, before 429. */
+    loginFailuresPerIp: number;
+    loginFailuresPerUsername: number;
+    loginWindowSeconds: number;
+    /** The key of the keyed hash API keys are stored under (lib/merchant/api-keys.ts). */
+    apiKeySecret: string;
+}
+
+function merchantConfig(env: Env, jwtSecret: string, problems: string[]): MerchantConfig {
+    const audience = env.MERCHANT_JWT_AUDIENCE ?? 'wxshop-merchant';
+    if (audience === (env.JWT_AUDIENCE ?? 'wxshop-miniprogram')) {
+        problems.push('MERCHANT_JWT_AUDIENCE must differ from JWT_AUDIENCE: a buyer token must never open a merchant route');
+    }
+
+    const apiKeySecret = env.MERCHANT_API_KEY_SECRET
+        ?? Buffer.from(Crypto.hkdfSync('sha256', jwtSecret, '', 'wxshop merchant api keys', 32)).toString('hex');
+    if (apiKeySecret.length < 32) {
+        problems.push('MERCHANT_API_KEY_SECRET must be at least 32 characters long');
+    }
+
+    return {
+        audience,
+        tokenTtlSeconds: parseInteger(env.MERCHANT_TOKEN_TTL_SECONDS, 'MERCHANT_TOKEN_TTL_SECONDS', 3600, 60, 86400, problems),
+        loginFailuresPerIp: parseInteger(env.MERCHANT_LOGIN_FAILURES_PER_IP, 'MERCHANT_LOGIN_FAILURES_PER_IP', 20, 1, 1e6, problems),
+        loginFailuresPerUsername: parseInteger(env.MERCHANT_LOGIN_FAILURES_PER_USERNAME, 'MERCHANT_LOGIN_FAILURES_PER_USERNAME', 5, 1, 1e6, problems),
+        loginWindowSeconds: parseInteger(env.MERCHANT_LOGIN_WINDOW_SECONDS, 'MERCHANT_LOGIN_WINDOW_SECONDS', 900, 1, 86400, problems),
+        apiKeySecret
+    };
 }

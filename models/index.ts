@@ -1,5 +1,6 @@
 import { CreationOptional, DataTypes, ForeignKey, InferAttributes, InferCreationAttributes, Model, NonAttribute, Sequelize } from 'sequelize';
 
+import { initMerchantModels, MerchantModels } from './merchant';
 import { initOrderEvent } from './order-event';
 import { initPaymentAnomaly } from './payment-anomaly';
 
@@ -35,6 +36,11 @@ export class Goods extends Model<InferAttributes<Goods>, InferCreationAttributes
     /** fen */
     declare price: number;
     declare stock: number;
+    declare onSale: CreationOptional<boolean>;
+    declare archived: CreationOptional<boolean>;
+    declare sortOrder: CreationOptional<number>;
+    /** Bumped by every merchant change: guards absolute stock sets. */
+    declare version: CreationOptional<number>;
     declare createdAt: CreationOptional<Date>;
     declare updatedAt: CreationOptional<Date>;
 }
@@ -100,7 +106,7 @@ export class Payment extends Model<InferAttributes<Payment>, InferCreationAttrib
     declare createdAt: CreationOptional<Date>;
 }
 
-export interface Models {
+export interface Models extends MerchantModels {
     User: typeof User;
     Shop: typeof Shop;
     Goods: typeof Goods;
@@ -135,6 +141,10 @@ export function initModels(sequelize: Sequelize): Models {
         thumbUrl: { type: DataTypes.STRING(512), allowNull: true },
         price: { type: DataTypes.INTEGER, allowNull: false },
         stock: { type: DataTypes.INTEGER, allowNull: false },
+        onSale: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },
+        archived: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+        sortOrder: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+        version: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
         ...timestamps
     }, { sequelize, tableName: 'goods' });
 
@@ -200,5 +210,5 @@ export function initModels(sequelize: Sequelize): Models {
     OrderItem.belongsTo(Order, { foreignKey: 'orderId', as: 'order' });
     OrderItem.belongsTo(Goods, { foreignKey: 'goodsId', as: 'goods' });
 
-    return { User, Shop, Goods, Order, OrderItem, IdempotencyKey, Payment };
+    return { User, Shop, Goods, Order, OrderItem, IdempotencyKey, Payment, ...initMerchantModels(sequelize) };
 }

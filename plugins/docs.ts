@@ -39,7 +39,8 @@ export const docsPlugin: Plugin<{ version: string }> = {
                     { name: 'users', description: 'Login with wx.login codes' },
                     { name: 'shops', description: 'Shops and their goods' },
                     { name: 'orders', description: 'Orders and WeChat Pay' },
-                    { name: 'health', description: 'Liveness and readiness' }
+                    { name: 'health', description: 'Liveness and readiness' },
+                    { name: 'merchant', description: 'The merchant side: staff logins, API keys, shops and goods, orders (each route names the roles and key scopes it admits)' }
                 ],
                 documentationPath: '/documentation',
                 templates: Path.join(projectRoot, 'plugins', 'docs-ui'),

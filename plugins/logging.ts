@@ -16,7 +16,8 @@ export const redactedPaths = [
     '*.paySign',
     '*.token',
     '*.apiKey',
-    '*.key'
+    '*.key',
+    '*.password'
 ];
 
 export const loggingPlugin: Plugin<{ level: string }> = {

@@ -25,7 +25,7 @@ const windowMs = 60_000;
 export const rateLimitPlugin: Plugin<{ config: Config }> = {
     name: 'wxshop-rate-limit',
     async register(server, { config }) {
-        const cache = config.rateLimit.redisUrl ? 'rate-limit' : undefined;
+        const cache = sharedCacheName(config);
         if (cache) {
             await server.cache.provision({ name: cache, provider: { constructor: RateLimitRedis, options: { url: config.rateLimit.redisUrl, partition: 'wxshop' } as CatboxRedisOptions } });
         }
@@ -84,6 +84,11 @@ function tooManyRequests(request: Request, _h: ResponseToolkit) {
     const error = Boom.tooManyRequests(`Too many requests, try again in ${seconds} s`);
     error.output.headers['Retry-After'] = String(seconds);
     return error;
+}
+
+/** The Redis-backed catbox cache every instance shares when REDIS_URL is set (undefined: the server's memory cache). */
+export function sharedCacheName(config: Config): string | undefined {
+    return config.rateLimit.redisUrl ? 'rate-limit' : undefined;
 }
 
 /** Route options that limit each caller to `perMinute` requests a minute on this route. */

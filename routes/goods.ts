@@ -37,7 +37,8 @@ export const goodsRoutes: Plugin<AppContext> = {
             // to tell an unknown shop (404) from a page past the end.
             const rows = await sequelize.query<GoodsRow>(
                 `SELECT id, shop_id, name, thumb_url, price, stock, COUNT(*) OVER () AS total_count
-                 FROM goods WHERE shop_id = :shopId ORDER BY id LIMIT :limit OFFSET :offset`,
+                 FROM goods WHERE shop_id = :shopId AND on_sale = TRUE AND archived = FALSE
+                 ORDER BY sort_order, id LIMIT :limit OFFSET :offset`,
                 { replacements: { shopId, limit, offset }, type: QueryTypes.SELECT }
             );
             if (rows.length) {
@@ -48,15 +49,20 @@ export const goodsRoutes: Plugin<AppContext> = {
                 throw Boom.notFound(`Shop ${shopId} does not exist`);
             }
 
-            return { results: [], totalCount: await models.Goods.count({ where: { shopId } }) };
+            return { results: [], totalCount: await models.Goods.count({ where: { shopId, onSale: true, archived: false } }) };
         };
 
         // A page is read far more often than it changes: each instance keeps it GOODS_CACHE_MS (errors are not
-        // kept). The stock shown may be that much behind; POST /orders always checks the real stock.
+        // kept). The stock shown may be that much behind; POST /orders always checks the real stock. A merchant
+        // change drops the shop's pages on the instance that made it (dropGoodsPages: a new key generation).
+        const generations = new Map<number, number>();
         server.method('goodsPage', goodsPage, config.goodsCacheMs ? {
             cache: { expiresIn: config.goodsCacheMs, generateTimeout: 5000 },
-            generateKey: (shopId: number, offset: number, limit: number) => `${shopId}:${offset}:${limit}`
+            generateKey: (shopId: number, offset: number, limit: number) => `${shopId}:${generations.get(shopId) ?? 0}:${offset}:${limit}`
         } : {});
+        server.method('dropGoodsPages', (shopId: number) => {
+            generations.set(shopId, (generations.get(shopId) ?? 0) + 1);
+        });
         const cachedGoodsPage = server.methods.goodsPage as unknown as typeof goodsPage;
 
         server.route({

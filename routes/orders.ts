@@ -21,7 +21,7 @@ const orderItemSchema = Joi.object({
     count: Joi.number().integer().min(1).required()
 }).label('OrderItem');
 
-const orderSchema = Joi.object({
+export const orderSchema = Joi.object({
     id: Schemas.id.required(),
     outTradeNo: Joi.string().required().description('the order number WeChat knows').example('20261122173000aB3dE5fG7hJ9kL1mN3'),
     status: Joi.string().valid(...orderStatuses).required()
@@ -69,6 +69,7 @@ const rejectionStatus: Record<OrderRejection, (message: string) => Boom.Boom> = 
     too_many_units: Boom.badRequest,
     unpayable_total: Boom.badRequest,
     out_of_stock: Boom.conflict,
+    not_on_sale: Boom.conflict,
     open_orders_limit: Boom.conflict,
     idempotency_conflict: Boom.conflict
 };

@@ -179,11 +179,16 @@ describe('npm start on a fresh clone', () => {
             expect(stdout).to.contain(`Swagger:  ${base}/documentation`);
             expect(stdout).to.contain(`WeChat simulator: ${base}/sandbox`);
             expect(stdout).to.contain(dataDir);
-            // The generated secrets are written to data/, never printed.
-            const secrets = JSON.parse(Fs.readFileSync(Path.join(dataDir, 'demo-secrets.json'), 'utf8'));
+            // The generated secrets are written to data/, never printed, except the demo staff passwords (demo only).
+            const { merchantOwnerPassword, merchantOperatorPassword, ...secrets } = JSON.parse(Fs.readFileSync(Path.join(dataDir, 'demo-secrets.json'), 'utf8'));
             for (const value of Object.values(secrets) as string[]) {
                 expect(stdout + stderr).to.not.contain(value);
             }
+
+            expect(stdout).to.contain(`merchant login (owner): demo / ${merchantOwnerPassword}`);
+            expect(stdout).to.contain(`merchant login (operator): demo-operator / ${merchantOperatorPassword}`);
+            const staffLogin = await curl(base, 'POST', '/merchant/login', { username: 'demo', password: merchantOwnerPassword });
+            expect(staffLogin.body.user).to.include({ username: 'demo', role: 'owner' });
 
             const story = await curlStory(base);
 

@@ -23,6 +23,7 @@ export type OrderRejection =
     | 'too_many_units'          // 400: more than maxUnitsPerGoods of one goods
     | 'unpayable_total'         // 400: 0 fen, or more than WeChat's total_fee can carry
     | 'out_of_stock'            // 409
+    | 'not_on_sale'             // 409: archived or taken off sale
     | 'open_orders_limit'       // 409: the buyer holds too much in unpaid orders
     | 'idempotency_conflict';   // 409
 
@@ -151,7 +152,7 @@ export async function createOrder(sequelize: Sequelize, input: { userId: number;
  */
 async function takeStock(sequelize: Sequelize, lines: OrderLine[], updatedAt: Date | string, transaction: Transaction): Promise<Map<number, PricedGoods>> {
     const returning = sequelize.getDialect() !== 'mysql';
-    const take = 'UPDATE goods SET stock = stock - $1, updated_at = $2 WHERE id = $3 AND stock >= $1';
+    const take = 'UPDATE goods SET stock = stock - $1, updated_at = $2 WHERE id = $3 AND stock >= $1 AND on_sale = TRUE AND archived = FALSE';
     const goods = new Map<number, PricedGoods>();
     for (const line of lines) {
         const bind = [line.count, updatedAt, line.goodsId];
@@ -199,6 +200,11 @@ async function stockRejection(sequelize: Sequelize, lines: OrderLine[], failed: 
     const missing = lines.filter((line) => !found.has(line.goodsId)).map((line) => line.goodsId);
     if (missing.length) {
         return new OrderRejected('unknown_goods', `Goods ${missing.join(', ')} do not exist`);
+    }
+
+    const [withdrawn] = await selectRows(sequelize, 'SELECT id FROM goods WHERE id = $1 AND (on_sale = FALSE OR archived = TRUE)', [failed.goodsId], transaction);
+    if (withdrawn) {
+        return new OrderRejected('not_on_sale', `Goods ${failed.goodsId} (${found.get(failed.goodsId)!.name}) are not on sale`);
     }
 
     return new OrderRejected('out_of_stock', `Not enough stock for goods ${failed.goodsId} (${found.get(failed.goodsId)!.name}): ${failed.count} asked`);

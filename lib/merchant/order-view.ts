@@ -1,0 +1,41 @@
+import type { Models, Order, OrderItem, Payment } from '../../models';
+import { orderView } from '../orders/view';
+
+/** An order as the merchant sees it in a list: the buyer's view plus the buyer. */
+export function merchantOrderSummary(order: Order, items: OrderItem[]) {
+    return { ...orderView(order, items), userId: order.userId };
+}
+
+function paymentView(payment: Payment) {
+    return {
+        id: payment.id,
+        transactionId: payment.transactionId,
+        totalFee: payment.totalFee,
+        payerOpenid: payment.payerOpenid,
+        paidAt: payment.paidAt,
+        source: payment.source,
+        outcome: payment.outcome,
+        createdAt: payment.createdAt
+    };
+}
+
+/**
+ * One order with everything the merchant sees about it. The one place to add what belongs to an order (refunds,
+ * events, anomalies): load it here and add a key.
+ */
+export async function merchantOrderDetail(models: Models, orderId: number) {
+    const order = await models.Order.findByPk(orderId, { include: [{ model: models.OrderItem, as: 'items' }] });
+    if (!order) {
+        return undefined;
+    }
+
+    const payments = await models.Payment.findAll({ where: { orderId }, order: [['id', 'ASC']] });
+    return {
+        ...merchantOrderSummary(order, sortedItems(order.items ?? [])),
+        payments: payments.map(paymentView)
+    };
+}
+
+export function sortedItems(items: OrderItem[]): OrderItem[] {
+    return [...items].sort((a, b) => a.goodsId - b.goodsId);
+}
