@@ -18,7 +18,7 @@ const apiKeySchema = Joi.object({
     id: Schemas.id.required(),
     name: Joi.string().required().example('ERP sync'),
     prefix: Joi.string().required().description('the first characters of the key, to recognise it').example('wxk_3fZq0aB1'),
-    scopes: Joi.array().items(Joi.string().valid(...apiKeyScopes)).required().label('ApiKeyScopes'),
+    scopes: Joi.array().items(Joi.string().valid(...apiKeyScopes).label('ApiKeyScope').label('ApiKeyScope')).required().label('ApiKeyScopes'),
     createdAt: Joi.date().required(),
     lastUsedAt: Joi.date().allow(null).required().description('kept to the minute'),
     revokedAt: Joi.date().allow(null).required()
@@ -100,7 +100,7 @@ export const merchantAuthRoutes: Plugin<AppContext> = {
                     headers: merchantBearer,
                     payload: Joi.object({
                         name: Joi.string().trim().min(1).max(64).required().example('ERP sync'),
-                        scopes: Joi.array().items(Joi.string().valid(...apiKeyScopes)).min(1).unique().required().label('ApiKeyScopesRequest')
+                        scopes: Joi.array().items(Joi.string().valid(...apiKeyScopes).label('ApiKeyScope').label('ApiKeyScope')).min(1).unique().required().label('ApiKeyScopesRequest')
                     }).label('ApiKeyRequest')
                 },
                 response: { status: { 201: apiKeySchema.keys({ key: Joi.string().required().description('shown once') }).label('ApiKeyCreated'), ...Schemas.errors(400, 401, 403) } }

@@ -22,10 +22,10 @@ const paymentSchema = Joi.object({
     source: Joi.string().valid('notify', 'query').required(),
     outcome: Joi.string().valid('applied', 'refund_required').required(),
     createdAt: Joi.date().required()
-}).label('Payment');
+}).label('PaymentRecord');
 
 const merchantOrderDetailSchema = merchantOrderSchema.keys({
-    payments: Joi.array().items(paymentSchema).required().label('PaymentList')
+    payments: Joi.array().items(paymentSchema).required().label('PaymentRecordList')
 }).label('MerchantOrderDetail');
 
 export const merchantOrderRoutes: Plugin<AppContext> = {
