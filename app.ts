@@ -5,6 +5,7 @@ import * as Hapi from '@hapi/hapi';
 import * as Joi from 'joi';
 
 import { Config, ConfigError, loadConfig } from './config';
+import { AdjustableClock } from './lib/clock';
 import { createSequelize, prepareDatabase } from './lib/db';
 import { projectRoot } from './lib/paths';
 import type { AppContext } from './lib/context';
@@ -56,6 +57,7 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
     await prepareDatabase(sequelize, { migrate: config.sandbox, seed: config.demo });
 
     const ownSandbox = () => `${server.info.uri}${sandboxPrefix}`;
+    const clock = new AdjustableClock();
     const context: AppContext = {
         config,
         sequelize,
@@ -75,6 +77,7 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
             timeoutMs: config.pay.timeoutMs
         }),
         merchant: { appId: config.wechat.appId, mchId: config.pay.mchId },
+        clock,
         notifyUrl: () => config.pay.notifyUrl ?? `${server.info.uri}/orders/pay/notify`
     };
 
@@ -86,7 +89,7 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
     await server.register({ plugin: docsPlugin, options: { version } });
 
     if (config.sandbox) {
-        await server.register({ plugin: sandboxPlugin, options: { config } });
+        await server.register({ plugin: sandboxPlugin, options: { config, clock } });
     }
 
     for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes]) {

@@ -154,7 +154,8 @@ export function loadConfig(rawEnv: Env = process.env): Config {
             notifyUrl,
             timeoutMs: parseInteger(env.WECHATPAY_TIMEOUT_MS, 'WECHATPAY_TIMEOUT_MS', 5000, 100, 60000, problems)
         },
-        orders: { ttlSeconds: parseInteger(env.ORDER_TTL, 'ORDER_TTL', 900, 60, 7 * 86400, problems) },
+        // At least 6 minutes: WeChat refuses a time_expire less than 5 minutes ahead (see lib/orders/checkout.ts).
+        orders: { ttlSeconds: parseInteger(env.ORDER_TTL, 'ORDER_TTL', 900, 360, 7 * 86400, problems) },
         goodsCacheMs: parseInteger(env.GOODS_CACHE_MS, 'GOODS_CACHE_MS', 1000, 0, 60_000, problems),
         jobs: {
             enabled: parseBoolean(env.JOBS, 'JOBS', problems) ?? true,

@@ -1,24 +1,25 @@
 import type { Plugin } from '@hapi/hapi';
 
 import type { Config } from '../config';
+import type { AdjustableClock } from '../lib/clock';
 import { Sandbox } from '../sandbox';
 
 export const sandboxPrefix = '/sandbox';
 
 /**
  * Mounts the WeChat simulator at /sandbox, accepting exactly this server's credentials. In demo mode and with
- * SANDBOX=true the WeChat base URLs default to it.
+ * SANDBOX=true the WeChat base URLs default to it. It runs on the backend's clock.
  */
-export const sandboxPlugin: Plugin<{ config: Config }> = {
+export const sandboxPlugin: Plugin<{ config: Config; clock: AdjustableClock }> = {
     name: 'wxshop-sandbox-mount',
-    async register(server, { config }) {
+    async register(server, { config, clock }) {
         const sandbox = new Sandbox({
             appId: config.wechat.appId,
             appSecret: config.wechat.secret,
             mchId: config.pay.mchId,
             apiKey: config.pay.apiKey,
             defaultSignType: config.pay.signType
-        });
+        }, clock);
         await server.register(sandbox.plugin, { routes: { prefix: sandboxPrefix } });
         server.expose('sandbox', sandbox);
     }

@@ -12,6 +12,7 @@ import { parseFlatXml, toXml } from '../lib/wechatpay/xml';
 import type { Sandbox, SandboxOptions } from '../sandbox';
 import { SimClock } from '../sandbox/clock';
 import { legacySchedule, Notifier, officialSchedule } from '../sandbox/notifier';
+import { initialSettings } from '../sandbox/options';
 import { startSandboxServer } from '../sandbox/server';
 import { Trades } from '../sandbox/trades';
 import { Waits } from '../sandbox/waits';
@@ -226,7 +227,7 @@ describe('the notifier', () => {
     it('keeps the last 1000 deliveries', async () => {
         const clock = new SimClock();
         const trades = new Trades(clock);
-        const notifier = new Notifier({ options: credentials(), settings: { plainTextJson: true, msPerScheduleSecond: 1, closeGuardMinutes: 0 }, clock, waits: new Waits() });
+        const notifier = new Notifier({ options: credentials(), settings: { ...initialSettings(credentials()), msPerScheduleSecond: 1 }, clock, waits: new Waits() });
         const trade = trades.create({
             outTradeNo: 'T000001', appid: 'wx0000000000000000', mchId: '1900000109', signType: 'MD5', signTypeGiven: false, fingerprint: '[]',
             tradeType: 'JSAPI', totalFee: 1, feeType: 'CNY', notifyUrl: 'http://127.0.0.1:9/notify', openid: payerOpenid

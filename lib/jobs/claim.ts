@@ -24,7 +24,7 @@ function unclaimed(now: Date): WhereOptions<Order> {
  * `where`, so a row paid or closed since it was listed (which also clears its claim) is not taken, and the claimed
  * rows are read again: the job acts on what they are now, not on what they were when listed.
  */
-export async function claimDueOrders(where: WhereOptions<Order>, dueField: 'expiresAt' | 'nextReconcileAt', now: Date, batch: number): Promise<Order[]> {
+export async function claimDueOrders(where: WhereOptions<Order>, dueField: 'expiresAt' | 'nextReconcileAt' | 'sentToWechatAt', now: Date, batch: number): Promise<Order[]> {
     const due = await Order.findAll({
         where: { [Op.and]: [where, unclaimed(now)] },
         attributes: ['id'],

@@ -1,15 +1,17 @@
 import { Sequelize, Transaction, UniqueConstraintError } from 'sequelize';
 
 import { Order, Payment } from '../../models';
+import type { Clock } from '../clock';
 import type { PaidTrade, PayV2Client, QueryResult } from '../wechatpay/client';
 import { parseBeijingCompact } from '../wechatpay/time';
 import { insertRows, sqlDate } from '../sql';
-import { markPaid } from './status';
+import { markPaid, payableStatuses, transition } from './status';
 
 export type PaymentOutcome =
     | 'applied'             // unpaid → paid
     | 'duplicate'           // this transaction was applied before: nothing changes
     | 'refund_required'     // money arrived for an order that can no longer take it (closed): recorded and flagged
+    | 'refunded_at_wechat'  // WeChat reports the trade paid and (partly) refunded already (trade_state REFUND): recorded, order refunding
     | 'rejected';           // does not match our order: nothing believed
 
 export interface PaymentResult {
@@ -29,6 +31,8 @@ export interface PaymentContext {
     sequelize: Sequelize;
     pay: PayV2Client;
     merchant: Merchant;
+    /** The backend's clock; in sandbox mode the simulator's, so moving one moves both. */
+    clock: Clock;
 }
 
 /**
@@ -37,8 +41,12 @@ export interface PaymentContext {
  */
 export async function applyQueriedPayment(context: PaymentContext, outTradeNo: string): Promise<{ state: QueryResult['state']; payment?: PaymentResult }> {
     const result = await context.pay.orderQuery(outTradeNo);
-    if (result.state === 'SUCCESS' || result.state === 'REFUND') {
+    if (result.state === 'SUCCESS') {
         return { state: result.state, payment: await applyPayment(context.sequelize, context.merchant, result.trade, 'query') };
+    }
+
+    if (result.state === 'REFUND') {
+        return { state: result.state, payment: await applyRefundedTrade(context.sequelize, context.merchant, result.trade) };
     }
 
     return { state: result.state };
@@ -96,6 +104,41 @@ export async function applyPayment(sequelize: Sequelize, merchant: Merchant, tra
 
         throw err;
     }
+}
+
+/**
+ * A trade WeChat reports as paid and then refunded (trade_state REFUND), found by orderquery: the payment is
+ * recorded (`refunded_at_wechat`) and an order not yet paid here becomes `refunding`, never a plain paid order.
+ * The refunds to come settle it; until then a person sees it in the payments and in the order's status.
+ */
+async function applyRefundedTrade(sequelize: Sequelize, merchant: Merchant, trade: PaidTrade): Promise<PaymentResult> {
+    const rejection = checkTrade(merchant, trade);
+    if (rejection) {
+        return { outcome: 'rejected', reason: rejection };
+    }
+
+    const paid = { ...trade, paidAt: parseBeijingCompact(trade.timeEnd)!, source: 'query' as const };
+    return sequelize.transaction(async (transaction) => {
+        const order = await Order.findOne({ where: { outTradeNo: trade.outTradeNo }, transaction });
+        const mismatch = orderMismatch(trade, order);
+        if (mismatch) {
+            return mismatch;
+        }
+
+        const recorded = await Payment.findOne({ where: { transactionId: trade.transactionId }, transaction });
+        if (recorded) {
+            return classifyRecorded(recorded, order!.id);
+        }
+
+        if (payableStatuses.includes(order!.status)) {
+            await transition(order!.id, order!.status, 'refunding', {
+                transactionId: trade.transactionId, paidAt: paid.paidAt, payerOpenid: trade.openid ?? null, claimedUntil: null, nextReconcileAt: null
+            }, transaction);
+        }
+
+        await recordPayment(sequelize, paid, 'refunded_at_wechat', transaction);
+        return { outcome: 'refunded_at_wechat', orderId: order!.id };
+    });
 }
 
 /** Why a payment that changed nothing does not belong to an order of ours at all. */
