@@ -197,3 +197,19 @@ export function eventuallyStatus(app: TestApp, user: { auth: { authorization: st
         return res.body.status === status && res.body;
     }, `order ${orderId} to be ${status}`, timeoutMs);
 }
+
+/** Moves the shared clock (the simulator's and the backend's: one clock when mounted) forward. */
+export async function advanceClocks(app: TestApp, ms: number): Promise<void> {
+    const res = await sim(app, 'clock', { advanceMs: ms });
+    if (res.statusCode !== 200) {
+        throw new Error(`clock: ${res.statusCode} ${JSON.stringify(res.body)}`);
+    }
+}
+
+/** Both clocks past WeChat's 5-minute close window, then the background jobs once: `closing` orders get closed. */
+export async function passCloseWindow(app: TestApp): Promise<void> {
+    const { JobRunner } = await import('../lib/jobs/runner');
+    const { closeWindowMs } = await import('../lib/orders/close');
+    await advanceClocks(app, closeWindowMs + 1000);
+    await new JobRunner(app.server.app.context, 1000, () => {}).runOnce();
+}

@@ -40,7 +40,9 @@ export async function requestClose(context: PaymentContext, order: Order, now = 
         order = (await Order.findByPk(order.id))!;
     }
 
-    if (order.status === 'unpaid' && await transition(order.id, 'unpaid', 'closing', { claimedUntil: null }, undefined, { sentToWechatAt: { [Op.ne]: null } })) {
+    if (order.status === 'unpaid') {
+        // Won or lost (a racing cancel, a payment), what the order is now decides.
+        await transition(order.id, 'unpaid', 'closing', { claimedUntil: null }, undefined, { sentToWechatAt: { [Op.ne]: null } });
         order = (await Order.findByPk(order.id))!;
     }
 
@@ -48,7 +50,17 @@ export async function requestClose(context: PaymentContext, order: Order, now = 
         return outcomeOf(order.status);
     }
 
+    if (!closeWindowPassed(order, now)) {
+        // WeChat will not close it yet; a payment made before the cancel is known at once, though.
+        await applyQueriedPayment(context, order.outTradeNo);
+        return outcomeOf((await Order.findByPk(order.id))!.status);
+    }
+
     return finishClose(context, order, now);
+}
+
+function closeWindowPassed(order: Order, now: Date): boolean {
+    return !order.sentToWechatAt || now.getTime() >= order.sentToWechatAt.getTime() + closeWindowMs;
 }
 
 /**
@@ -56,7 +68,7 @@ export async function requestClose(context: PaymentContext, order: Order, now = 
  * (before that it stays `closing`). If WeChat says the trade was paid, the payment is applied and it becomes paid.
  */
 export async function finishClose(context: PaymentContext, order: Order, now = new Date(context.clock.now())): Promise<CloseOutcome> {
-    if (order.sentToWechatAt && now.getTime() < order.sentToWechatAt.getTime() + closeWindowMs) {
+    if (!closeWindowPassed(order, now)) {
         return 'closing';
     }
 
