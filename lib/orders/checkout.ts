@@ -6,7 +6,7 @@ import { Op } from 'sequelize';
 import { Order, OrderItem, TradeType } from '../../models';
 import { PayError, UnifiedOrderResult } from '../wechatpay/client';
 import { formatBeijingCompact } from '../wechatpay/time';
-import { closeClosedAtWechat } from './close';
+import { closeClosedAtWechat, requestClose } from './close';
 import { applyQueriedPayment, PaymentContext } from './payments';
 import { nextReconcileDelayMs } from './sync';
 
@@ -175,8 +175,13 @@ async function closedAtWechat(context: CheckoutContext, order: Order): Promise<v
         throw new CheckoutRejected('paid_at_wechat', `Order ${order.id} is already paid`);
     }
 
-    if (state === 'CLOSED') {
-        await closeClosedAtWechat(context, (await Order.findByPk(order.id))!);
+    const fresh = (await Order.findByPk(order.id))!;
+    if (state === 'CLOSED' || state === 'ORDERNOTEXIST') {
+        await closeClosedAtWechat(context, fresh);
+    }
+    else {
+        // orderquery contradicts it (NOTPAY): a payable trade may exist, so close it at WeChat first.
+        await requestClose(context, fresh);
     }
 }
 
