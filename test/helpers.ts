@@ -213,3 +213,16 @@ export async function passCloseWindow(app: TestApp): Promise<void> {
     await advanceClocks(app, closeWindowMs + 1000);
     await new JobRunner(app.server.app.context, 1000, () => {}).runOnce();
 }
+
+export function cancel(app: TestApp, user: { auth: { authorization: string } }, orderId: number) {
+    return json(app.server, { method: 'POST', url: `/orders/${orderId}/cancel`, headers: user.auth });
+}
+
+export async function stockOf(goodsId: number): Promise<number> {
+    return (await Goods.findByPk(goodsId))!.stock;
+}
+
+/** The prepay_id inside wx.requestPayment's `package`. */
+export function prepayOf(params: { package: string }): string {
+    return params.package.slice('prepay_id='.length);
+}

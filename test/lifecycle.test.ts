@@ -7,7 +7,7 @@ import { reconcilePayments } from '../lib/jobs/reconcile';
 import { nextReconcileDelayMs } from '../lib/orders/sync';
 import { JobRunner } from '../lib/jobs/runner';
 import { Goods, Order, Payment } from '../models';
-import { advanceClocks, eventually, eventuallyStatus, getOrder, json, passCloseWindow, pay, sim, startApp, TestApp, unpaidOrder } from './helpers';
+import { advanceClocks, cancel, eventually, eventuallyStatus, getOrder, json, passCloseWindow, pay, prepayOf, sim, startApp, stockOf, TestApp, unpaidOrder } from './helpers';
 
 const { expect } = Code;
 const { describe, it, before, after } = exports.lab = Lab.script();
@@ -21,12 +21,8 @@ describe('order lifecycle', () => {
     });
     after(() => app.stop());
 
-    const cancel = (user: { auth: { authorization: string } }, orderId: number) =>
-        json(app.server, { method: 'POST', url: `/orders/${orderId}/cancel`, headers: user.auth });
 
-    const stockOf = async (goodsId: number) => (await Goods.findByPk(goodsId))!.stock;
 
-    const prepayOf = (params: { package: string }) => params.package.slice('prepay_id='.length);
 
     /** The user pays at WeChat, but the notification never arrives. */
     const payWithoutNotification = async (user: { auth: { authorization: string } }, orderId: number) => {
@@ -43,7 +39,7 @@ describe('order lifecycle', () => {
             const { user, order, goodsId } = await unpaidOrder(app, { count: 3 });
             const params = (await pay(app, user, order.id)).body;
             expect(await stockOf(goodsId)).to.equal(7);
-            const res = await cancel(user, order.id);
+            const res = await cancel(app, user, order.id);
             expect(res.statusCode).to.equal(200);
             expect(res.body.status).to.equal('closing');        // WeChat's 5-minute close window
             expect(await stockOf(goodsId)).to.equal(7);
@@ -59,15 +55,15 @@ describe('order lifecycle', () => {
 
         it('closes an order that never reached WeChat', async () => {
             const { user, order, goodsId } = await unpaidOrder(app, { count: 2 });
-            const res = await cancel(user, order.id);
+            const res = await cancel(app, user, order.id);
             expect(res.body.status).to.equal('closed');
             expect(await stockOf(goodsId)).to.equal(10);
         });
 
         it('is idempotent: a second cancel changes nothing', async () => {
             const { user, order, goodsId } = await unpaidOrder(app, { count: 2 });
-            await cancel(user, order.id);
-            const again = await cancel(user, order.id);
+            await cancel(app, user, order.id);
+            const again = await cancel(app, user, order.id);
             expect(again.statusCode).to.equal(200);
             expect(again.body.status).to.equal('closed');
             expect(await stockOf(goodsId)).to.equal(10);
@@ -76,11 +72,11 @@ describe('order lifecycle', () => {
         it('releases stock once when cancels race', async () => {
             const { user, order, goodsId } = await unpaidOrder(app, { count: 4 });
             await pay(app, user, order.id);
-            const results = await Promise.all(Array.from({ length: 5 }, () => cancel(user, order.id)));
+            const results = await Promise.all(Array.from({ length: 5 }, () => cancel(app, user, order.id)));
             expect(results.every((res) => res.statusCode === 200 && res.body.status === 'closing')).to.be.true();
             expect(await stockOf(goodsId)).to.equal(6);
             await passCloseWindow(app);
-            const again = await Promise.all(Array.from({ length: 5 }, () => cancel(user, order.id)));
+            const again = await Promise.all(Array.from({ length: 5 }, () => cancel(app, user, order.id)));
             expect(again.every((res) => res.statusCode === 200 && res.body.status === 'closed')).to.be.true();
             expect(await stockOf(goodsId)).to.equal(10);
         });
@@ -90,14 +86,14 @@ describe('order lifecycle', () => {
             const params = (await pay(app, user, order.id)).body;
             await sim(app, 'pay', { prepayId: prepayOf(params), ...params });
             await eventuallyStatus(app, user, order.id, 'paid');
-            expect((await cancel(user, order.id)).statusCode).to.equal(409);
+            expect((await cancel(app, user, order.id)).statusCode).to.equal(409);
             expect(await stockOf(goodsId)).to.equal(9);
         });
 
         it('loses to a payment made just before it: the order becomes paid and the answer is 409', async () => {
             const { user, order, goodsId } = await unpaidOrder(app);
             const { transactionId } = await payWithoutNotification(user, order.id);
-            const res = await cancel(user, order.id);
+            const res = await cancel(app, user, order.id);
             expect(res.statusCode).to.equal(409);
             const now = (await getOrder(app, user, order.id)).body;
             expect(now.status).to.equal('paid');
@@ -110,7 +106,7 @@ describe('order lifecycle', () => {
             await pay(app, user, order.id);
             await advanceClocks(app, 6 * 60_000);
             await sim(app, 'faults', { endpoint: 'closeorder', kind: 'http500', times: 3 });
-            const res = await cancel(user, order.id);
+            const res = await cancel(app, user, order.id);
             expect(res.statusCode).to.equal(200);
             expect(res.body.status).to.equal('closing');
             expect(await stockOf(goodsId)).to.equal(9);
@@ -122,7 +118,7 @@ describe('order lifecycle', () => {
         it("answers 404 for another user's order and changes nothing", async () => {
             const { order, goodsId } = await unpaidOrder(app);
             const other = await unpaidOrder(app);
-            expect((await cancel(other.user, order.id)).statusCode).to.equal(404);
+            expect((await cancel(app, other.user, order.id)).statusCode).to.equal(404);
             expect((await Order.findByPk(order.id))!.status).to.equal('unpaid');
             expect(await stockOf(goodsId)).to.equal(9);
         });
@@ -273,7 +269,7 @@ describe('order lifecycle', () => {
                 outcomes.push('paid');
             }
             else if (i % 3 === 1) {
-                await cancel(user, id);
+                await cancel(app, user, id);
                 outcomes.push('closed');
             }
             else {

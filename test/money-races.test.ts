@@ -6,8 +6,8 @@ import { JobRunner } from '../lib/jobs/runner';
 import { describe as describeBody } from '../lib/orders/checkout';
 import { closeWindowMs } from '../lib/orders/close';
 import { formatBeijingCompact, parseBeijingCompact } from '../lib/wechatpay/time';
-import { Goods, Order, Payment } from '../models';
-import { advanceClocks, createShop, getOrder, json, login, passCloseWindow, pay, sim, sleep, startApp, TestApp, unpaidOrder } from './helpers';
+import { Order, Payment } from '../models';
+import { advanceClocks, cancel, createShop, getOrder, json, login, passCloseWindow, pay, prepayOf, sim, sleep, startApp, stockOf, TestApp, unpaidOrder } from './helpers';
 
 const { expect } = Code;
 const { describe, it, before, after } = exports.lab = Lab.script();
@@ -22,10 +22,6 @@ describe('the money path under WeChat\'s rules', () => {
     });
     after(() => app.stop());
 
-    const cancel = (user: { auth: { authorization: string } }, orderId: number) =>
-        json(app.server, { method: 'POST', url: `/orders/${orderId}/cancel`, headers: user.auth });
-    const stockOf = async (goodsId: number) => (await Goods.findByPk(goodsId))!.stock;
-    const prepayOf = (params: { package: string }) => params.package.slice('prepay_id='.length);
     const tradeOf = (outTradeNo: string) => app.sandbox.trades.find(outTradeNo);
     const runJobs = () => new JobRunner(app.server.app.context, 1000, () => {}).runOnce();
 
@@ -34,7 +30,7 @@ describe('the money path under WeChat\'s rules', () => {
         await sim(app, 'faults', { endpoint: 'unifiedorder', kind: 'timeout', delayMs: 600 });
         const paying = pay(app, user, order.id);
         await sleep(200);
-        const cancelled = await cancel(user, order.id);
+        const cancelled = await cancel(app, user, order.id);
         expect(cancelled.statusCode).to.equal(200);
         expect(cancelled.body.status).to.equal('closing');
         const paid = await paying;
@@ -52,7 +48,7 @@ describe('the money path under WeChat\'s rules', () => {
     it('double tap: pay and cancel at once, the payment\'s notification lost: the payment is recorded whichever wins', async () => {
         for (let round = 0; round < 4; ++round) {
             const { user, order, goodsId } = await unpaidOrder(app);
-            const [paid, cancelled] = await Promise.all([pay(app, user, order.id), cancel(user, order.id)]);
+            const [paid, cancelled] = await Promise.all([pay(app, user, order.id), cancel(app, user, order.id)]);
             expect(cancelled.statusCode).to.equal(200);
             if (paid.statusCode === 200) {
                 // The parameters were handed out while the order was unpaid: the phone can use them.
@@ -84,10 +80,10 @@ describe('the money path under WeChat\'s rules', () => {
     it('finding 2: a cancel inside WeChat\'s 5-minute close window is no 5xx: closing, no new pay, closed by the job after the window', async () => {
         const { user, order, goodsId } = await unpaidOrder(app);
         await pay(app, user, order.id);
-        const cancelled = await cancel(user, order.id);
+        const cancelled = await cancel(app, user, order.id);
         expect(cancelled.statusCode).to.equal(200);
         expect(cancelled.body.status).to.equal('closing');
-        expect((await cancel(user, order.id)).body.status).to.equal('closing');
+        expect((await cancel(app, user, order.id)).body.status).to.equal('closing');
         const again = await pay(app, user, order.id);
         expect(again.statusCode).to.equal(409);
         expect(again.body.message).to.contain('closing');
@@ -109,7 +105,7 @@ describe('the money path under WeChat\'s rules', () => {
         await sim(app, 'notify-faults', { mode: 'delay', delayMs: 300 });
         expect((await sim(app, 'pay', { prepayId: prepayOf(params), ...params })).statusCode).to.equal(200);
         // The cancel asks WeChat (orderquery) since it cannot close yet, and learns of the payment.
-        const cancelled = await cancel(user, order.id);
+        const cancelled = await cancel(app, user, order.id);
         expect(cancelled.statusCode).to.equal(409);
         expect((await getOrder(app, user, order.id)).body.status).to.equal('paid');
         expect(await stockOf(goodsId)).to.equal(9);
@@ -132,7 +128,7 @@ describe('the money path under WeChat\'s rules', () => {
         const params = (await pay(app, user, order.id)).body;
         await sim(app, 'settings', { closeLagMs: 10 * 60_000 });
         try {
-            expect((await cancel(user, order.id)).body.status).to.equal('closing');
+            expect((await cancel(app, user, order.id)).body.status).to.equal('closing');
             await passCloseWindow(app);
             expect((await Order.findByPk(order.id))!.status).to.equal('closed');
             expect(await stockOf(goodsId)).to.equal(10);
@@ -161,7 +157,7 @@ describe('the money path under WeChat\'s rules', () => {
     it('finding 4: the late queries of a closed order stop after a while', async () => {
         const { user, order } = await unpaidOrder(app);
         await pay(app, user, order.id);
-        await cancel(user, order.id);
+        await cancel(app, user, order.id);
         await passCloseWindow(app);
         for (let look = 0; look < 10; ++look) {
             const row = (await Order.findByPk(order.id))!;

@@ -74,17 +74,11 @@ export async function applyPayment(sequelize: Sequelize, merchant: Merchant, tra
                 return { outcome: 'applied' };
             }
 
-            const order = await Order.findOne({ where: { outTradeNo: trade.outTradeNo }, attributes: ['id', 'totalFee'], transaction });
-            const mismatch = orderMismatch(trade, order);
-            if (mismatch) {
-                return mismatch;
-            }
-
             // Not unpaid any more: this payment was applied before, or it came for an order closed meanwhile (or,
             // never seen, a second payment of a paid order). Money received is recorded and flagged, never dropped.
-            const recorded = await Payment.findOne({ where: { transactionId: trade.transactionId }, transaction });
-            if (recorded) {
-                return classifyRecorded(recorded, order!.id);
+            const { order, known } = await lookUp(trade, transaction);
+            if (known) {
+                return known;
             }
 
             await recordPayment(sequelize, paid, 'refund_required', transaction);
@@ -119,15 +113,9 @@ async function applyRefundedTrade(sequelize: Sequelize, merchant: Merchant, trad
 
     const paid = { ...trade, paidAt: parseBeijingCompact(trade.timeEnd)!, source: 'query' as const };
     return sequelize.transaction(async (transaction) => {
-        const order = await Order.findOne({ where: { outTradeNo: trade.outTradeNo }, transaction });
-        const mismatch = orderMismatch(trade, order);
-        if (mismatch) {
-            return mismatch;
-        }
-
-        const recorded = await Payment.findOne({ where: { transactionId: trade.transactionId }, transaction });
-        if (recorded) {
-            return classifyRecorded(recorded, order!.id);
+        const { order, known } = await lookUp(trade, transaction);
+        if (known) {
+            return known;
         }
 
         if (payableStatuses.includes(order!.status)) {
@@ -139,6 +127,21 @@ async function applyRefundedTrade(sequelize: Sequelize, merchant: Merchant, trad
         await recordPayment(sequelize, paid, 'refunded_at_wechat', transaction);
         return { outcome: 'refunded_at_wechat', orderId: order!.id };
     });
+}
+
+/**
+ * The order of a trade and, when the trade is no news, what it is: not ours (rejected), or recorded before
+ * (duplicate, or rejected when that transaction_id paid another order).
+ */
+async function lookUp(trade: PaidTrade, transaction: Transaction): Promise<{ order: Order | null; known?: PaymentResult }> {
+    const order = await Order.findOne({ where: { outTradeNo: trade.outTradeNo }, attributes: ['id', 'totalFee', 'status'], transaction });
+    const mismatch = orderMismatch(trade, order);
+    if (mismatch) {
+        return { order, known: mismatch };
+    }
+
+    const recorded = await Payment.findOne({ where: { transactionId: trade.transactionId }, transaction });
+    return { order, known: recorded ? classifyRecorded(recorded, order!.id) : undefined };
 }
 
 /** Why a payment that changed nothing does not belong to an order of ours at all. */
