@@ -40,9 +40,10 @@ export async function requestClose(context: PaymentContext, order: Order, now = 
         order = (await Order.findByPk(order.id))!;
     }
 
+    let moved = false;
     if (order.status === 'unpaid') {
         // Won or lost (a racing cancel, a payment), what the order is now decides.
-        await transition(order.id, 'unpaid', 'closing', { claimedUntil: null }, undefined, { sentToWechatAt: { [Op.ne]: null } });
+        moved = await transition(order.id, 'unpaid', 'closing', { claimedUntil: null }, undefined, { sentToWechatAt: { [Op.ne]: null } });
         order = (await Order.findByPk(order.id))!;
     }
 
@@ -51,6 +52,10 @@ export async function requestClose(context: PaymentContext, order: Order, now = 
     }
 
     if (!closeWindowPassed(order, now)) {
+        if (!moved) {
+            return 'closing';
+        }
+
         // WeChat will not close it yet; a payment made before the cancel is known at once, though.
         await applyQueriedPayment(context, order.outTradeNo);
         return outcomeOf((await Order.findByPk(order.id))!.status);
