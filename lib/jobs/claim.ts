@@ -2,14 +2,15 @@ import { Op, WhereOptions } from 'sequelize';
 
 import { Order } from '../../models';
 
-const leaseMs = 60_000;
+/** How long a claim on an order lasts; a claim not released (a crash) lapses by itself after that. */
+export const claimLeaseMs = 60_000;
 
 /**
  * Claims an order for a background job for a minute with one conditional UPDATE: of several instances looking
  * at the same row, exactly one gets it. A claim that is not released (a crash) lapses by itself.
  */
 async function claimOrder(orderId: number, now: Date, stillDue: WhereOptions<Order> = {}): Promise<boolean> {
-    const [affected] = await Order.update({ claimedUntil: new Date(now.getTime() + leaseMs) }, {
+    const [affected] = await Order.update({ claimedUntil: new Date(now.getTime() + claimLeaseMs) }, {
         where: { [Op.and]: [stillDue, { id: orderId }, unclaimed(now)] }
     });
     return affected === 1;

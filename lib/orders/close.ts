@@ -1,6 +1,7 @@
 import { Op, Sequelize, literal } from 'sequelize';
 
 import { Order, OrderItem, Goods, OrderStatus } from '../../models';
+import { claimLeaseMs } from '../jobs/claim';
 import { PayError } from '../wechatpay/client';
 import { applyQueriedPayment, PaymentContext } from './payments';
 import { transition } from './status';
@@ -43,19 +44,18 @@ export async function requestClose(context: PaymentContext, order: Order, now = 
     let moved = false;
     if (order.status === 'unpaid') {
         // Won or lost (a racing cancel, a payment), what the order is now decides.
-        moved = await transition(order.id, 'unpaid', 'closing', { claimedUntil: null }, undefined, { sentToWechatAt: { [Op.ne]: null } });
+        // Claimed by this caller, so that no closing job elsewhere calls closeorder for it at the same time; the
+        // claim is released when it closes here, or lapses (then the closing job takes over).
+        moved = await transition(order.id, 'unpaid', 'closing', { claimedUntil: new Date(now.getTime() + claimLeaseMs) }, undefined, { sentToWechatAt: { [Op.ne]: null } });
         order = (await Order.findByPk(order.id))!;
     }
 
-    if (order.status !== 'closing') {
+    // Not ours to finish (already closing: the closing job, or the caller that made it so, does it).
+    if (order.status !== 'closing' || !moved) {
         return outcomeOf(order.status);
     }
 
     if (!closeWindowPassed(order, now)) {
-        if (!moved) {
-            return 'closing';
-        }
-
         // WeChat will not close it yet; a payment made before the cancel is known at once, though.
         await applyQueriedPayment(context, order.outTradeNo);
         return outcomeOf((await Order.findByPk(order.id))!.status);
