@@ -7,6 +7,7 @@ import * as Joi from 'joi';
 import { Config, ConfigError, loadConfig } from './config';
 import type { AppContext } from './lib/context';
 import { describeDatabase, maskCredentials } from './lib/masked-url';
+import { AdjustableClock } from './lib/clock';
 import { createSequelize, prepareDatabase } from './lib/db';
 import { projectRoot } from './lib/paths';
 import { firstLine, StartupError } from './lib/startup-error';
@@ -88,6 +89,7 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
     }
 
     const ownSandbox = () => `${server.info.uri}${sandboxPrefix}`;
+    const clock = new AdjustableClock();
     const context: AppContext = {
         config,
         sequelize,
@@ -107,6 +109,7 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
             timeoutMs: config.pay.timeoutMs
         }),
         merchant: { appId: config.wechat.appId, mchId: config.pay.mchId },
+        clock,
         notifyUrl: () => config.pay.notifyUrl ?? `${server.info.uri}/orders/pay/notify`
     };
 
@@ -119,7 +122,7 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
     await server.register({ plugin: docsPlugin, options: { version } });
 
     if (config.sandbox) {
-        await server.register({ plugin: sandboxPlugin, options: { config } });
+        await server.register({ plugin: sandboxPlugin, options: { config, clock } });
     }
 
     for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes]) {

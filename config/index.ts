@@ -170,7 +170,8 @@ export function loadConfig(rawEnv: Env = process.env): Config {
             timeoutMs: parseInteger(env.WECHATPAY_TIMEOUT_MS, 'WECHATPAY_TIMEOUT_MS', 5000, 100, 60000, problems)
         },
         v3: loadPayV3Config(env, problems, { production, sandbox }),
-        orders: { ttlSeconds: parseInteger(env.ORDER_TTL, 'ORDER_TTL', 900, 60, 7 * 86400, problems) },
+        // At least 6 minutes: WeChat refuses a time_expire less than 5 minutes ahead (see lib/orders/checkout.ts).
+        orders: { ttlSeconds: parseInteger(env.ORDER_TTL, 'ORDER_TTL', 900, 360, 7 * 86400, problems) },
         orderLimits: {
             openOrdersPerUser: parseInteger(env.MAX_OPEN_ORDERS_PER_USER, 'MAX_OPEN_ORDERS_PER_USER', 10, 1, 1e6, problems),
             openUnitsPerUser: parseInteger(env.MAX_OPEN_UNITS_PER_USER, 'MAX_OPEN_UNITS_PER_USER', 999, 1, 1e9, problems)

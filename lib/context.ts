@@ -1,6 +1,7 @@
 import type { Sequelize } from 'sequelize';
 
 import type { Config } from '../config';
+import type { AdjustableClock } from './clock';
 import type { Models } from '../models';
 import type { Merchant } from './orders/payments';
 import type { LoginClient } from './wechat/login';
@@ -14,6 +15,8 @@ export interface AppContext {
     login: LoginClient;
     pay: PayV2Client;
     merchant: Merchant;
+    /** The money path's clock, shared with the simulator when it is mounted (so `/__sim/clock` moves both). */
+    clock: AdjustableClock;
     /** Where WeChat sends payment notifications: WECHATPAY_NOTIFY_URL, or this server's own notify route. */
     notifyUrl: () => string;
 }

@@ -7,7 +7,7 @@ import { initPaymentAnomaly } from './payment-anomaly';
 export { OrderEvent } from './order-event';
 export { PaymentAnomaly } from './payment-anomaly';
 
-export const orderStatuses = ['unpaid', 'paid', 'closed', 'refunding', 'refunded'] as const;
+export const orderStatuses = ['unpaid', 'closing', 'paid', 'closed', 'refunding', 'refunded'] as const;
 export type OrderStatus = typeof orderStatuses[number];
 export type TradeType = 'JSAPI' | 'NATIVE';
 
@@ -57,6 +57,8 @@ export class Order extends Model<InferAttributes<Order>, InferCreationAttributes
     declare prepayId: CreationOptional<string | null>;
     declare codeUrl: CreationOptional<string | null>;
     declare prepayExpiresAt: CreationOptional<Date | null>;
+    /** When unifiedorder was first called: from then on a trade may exist at WeChat, and its close window runs. */
+    declare sentToWechatAt: CreationOptional<Date | null>;
     declare transactionId: CreationOptional<string | null>;
     declare paidAt: CreationOptional<Date | null>;
     declare payerOpenid: CreationOptional<string | null>;
@@ -101,7 +103,7 @@ export class Payment extends Model<InferAttributes<Payment>, InferCreationAttrib
     declare payerOpenid: string | null;
     declare paidAt: Date;
     declare source: 'notify' | 'query';
-    declare outcome: 'applied' | 'refund_required';
+    declare outcome: 'applied' | 'refund_required' | 'refunded_at_wechat';
     declare raw: string;
     declare createdAt: CreationOptional<Date>;
 }
@@ -158,6 +160,7 @@ export function initModels(sequelize: Sequelize): Models {
         prepayId: { type: DataTypes.STRING(64), allowNull: true },
         codeUrl: { type: DataTypes.STRING(128), allowNull: true },
         prepayExpiresAt: { type: DataTypes.DATE(3), allowNull: true },
+        sentToWechatAt: { type: DataTypes.DATE(3), allowNull: true },
         transactionId: { type: DataTypes.STRING(32), allowNull: true, unique: true },
         paidAt: { type: DataTypes.DATE(3), allowNull: true },
         payerOpenid: { type: DataTypes.STRING(128), allowNull: true },

@@ -1,6 +1,7 @@
 import type { Plugin } from '@hapi/hapi';
 
 import type { Config } from '../config';
+import type { AdjustableClock } from '../lib/clock';
 import { Sandbox } from '../sandbox';
 import { sandboxV3Options } from './sandbox-v3';
 
@@ -8,11 +9,11 @@ export const sandboxPrefix = '/sandbox';
 
 /**
  * Mounts the WeChat simulator at /sandbox, accepting exactly this server's credentials. In demo mode and with
- * SANDBOX=true the WeChat base URLs default to it.
+ * SANDBOX=true the WeChat base URLs default to it. It runs on the backend's clock.
  */
-export const sandboxPlugin: Plugin<{ config: Config }> = {
+export const sandboxPlugin: Plugin<{ config: Config; clock: AdjustableClock }> = {
     name: 'wxshop-sandbox-mount',
-    async register(server, { config }) {
+    async register(server, { config, clock }) {
         const sandbox = new Sandbox({
             appId: config.wechat.appId,
             appSecret: config.wechat.secret,
@@ -20,7 +21,7 @@ export const sandboxPlugin: Plugin<{ config: Config }> = {
             apiKey: config.pay.apiKey,
             defaultSignType: config.pay.signType,
             v3: sandboxV3Options(config)
-        });
+        }, clock);
         await server.register(sandbox.plugin, { routes: { prefix: sandboxPrefix } });
         server.expose('sandbox', sandbox);
     }

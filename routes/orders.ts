@@ -5,7 +5,7 @@ import * as Joi from 'joi';
 import { clientIp } from '../lib/client-ip';
 import type { AppContext } from '../lib/context';
 import { checkout, CheckoutRejected } from '../lib/orders/checkout';
-import { closeOrder } from '../lib/orders/close';
+import { requestClose } from '../lib/orders/close';
 import { createOrder, OrderRejected, OrderRejection } from '../lib/orders/create';
 import { claimQuery, syncWithWechat } from '../lib/orders/sync';
 import { orderView } from '../lib/orders/view';
@@ -25,7 +25,8 @@ export const orderSchema = Joi.object({
     id: Schemas.id.required(),
     outTradeNo: Joi.string().required().description('the order number WeChat knows').example('20261122173000aB3dE5fG7hJ9kL1mN3'),
     status: Joi.string().valid(...orderStatuses).required()
-        .description('unpaid → paid | closed; paid → refunding → refunded. closed orders with refundRequired=true received money after closing'),
+        .description('unpaid → paid | closing | closed; closing (a cancel or expiry waiting for WeChat\'s close, takes no new pay) → closed | paid; ' +
+            'paid → refunding → refunded. closed orders with refundRequired=true received money after closing'),
     totalFee: Joi.number().integer().min(0).required().description('fen').example(13600),
     items: Joi.array().items(orderItemSchema).required(),
     createdAt: Joi.date().required(),
@@ -126,6 +127,7 @@ export const orderRoutes: Plugin<AppContext> = {
                         lines: goodsList,
                         ttlSeconds: config.orders.ttlSeconds,
                         limits: config.orderLimits,
+                        now: new Date(context.clock.now()),
                         idempotencyKey: request.headers['idempotency-key'] as string | undefined
                     });
                     const response = h.response(orderView(created.order, created.items)).code(201);
@@ -180,7 +182,8 @@ export const orderRoutes: Plugin<AppContext> = {
             },
             handler: async (request) => {
                 const order = await ownOrder(request);
-                if (!(request.query as { sync: boolean }).sync || order.status !== 'unpaid' || !order.prepayId || !await claimQuery(order.id, 2000)) {
+                const asksWechat = order.status === 'unpaid' || order.status === 'closing';
+                if (!(request.query as { sync: boolean }).sync || !asksWechat || !order.prepayId || !await claimQuery(order, 2000, new Date(context.clock.now()))) {
                     return orderView(order);
                 }
 
@@ -238,7 +241,8 @@ export const orderRoutes: Plugin<AppContext> = {
                 auth: 'jwt',
                 tags: ['api', 'orders'],
                 description: 'Cancel an unpaid order',
-                notes: 'Closes the order at WeChat and here, and gives its stock back. Cancelling a closed order is a no-op. ' +
+                notes: 'Closes the order at WeChat and here, and gives its stock back. An order sent to WeChat less than 5 minutes ago ' +
+                    'answers `closing`: it takes no new pay and is closed once WeChat allows it. Cancelling a closed or closing order is a no-op. ' +
                     'If WeChat says it was paid meanwhile, the order becomes paid and the answer is 409.',
                 validate: { headers: Schemas.bearer, params: orderParams, payload: Joi.object({}).allow(null).label('CancelRequest') },
                 response: { status: { 200: orderSchema, ...Schemas.errors(400, 401, 404, 409, 502, 503) } }
@@ -247,9 +251,15 @@ export const orderRoutes: Plugin<AppContext> = {
                 const order = await ownOrder(request);
                 let outcome;
                 try {
-                    outcome = await closeOrder(context, order);
+                    outcome = await requestClose(context, order, undefined, { actor: { kind: 'buyer', id: order.userId }, reason: 'cancelled by the buyer' });
                 }
                 catch (err) {
+                    // The cancel is kept (the order is `closing`): the closing job finishes it at WeChat.
+                    if ((await Order.findByPk(order.id))!.status === 'closing') {
+                        request.log(['warn', 'wechatpay'], `closeorder of order ${order.id} failed, the closing job retries: ${(err as Error).message}`);
+                        return reload(order);
+                    }
+
                     return payFailure(request, err);
                 }
 

@@ -1,3 +1,4 @@
+import * as Boom from '@hapi/boom';
 import type { Plugin } from '@hapi/hapi';
 import * as Joi from 'joi';
 
@@ -5,12 +6,14 @@ import type { SimClock } from './clock';
 import type { FaultBook } from './faults';
 import type { Notifier, NotifyFault } from './notifier';
 import type { SandboxSettings } from './options';
+import type { Trades } from './trades';
 import { showValidationError } from './validation';
 
 /** Test hooks under `/__sim/`: faults, the clock, notification faults and log, run-time settings. */
 
 export interface HooksContext {
     clock: SimClock;
+    trades: Trades;
     faults: FaultBook;
     notifier: Notifier;
     settings: SandboxSettings;
@@ -20,7 +23,7 @@ export const faultEndpoints = ['jscode2session', 'unifiedorder', 'orderquery', '
 
 export const hookRoutes: Plugin<HooksContext> = {
     name: 'wxshop-sandbox-hooks',
-    register(server, { clock, faults, notifier, settings }) {
+    register(server, { clock, trades, faults, notifier, settings }) {
         server.route({
             method: 'POST',
             path: '/__sim/faults',
@@ -52,12 +55,39 @@ export const hookRoutes: Plugin<HooksContext> = {
             path: '/__sim/clock',
             options: {
                 description: "Move the simulator's clock forward",
+                notes: 'Mounted on the backend, this is the backend\'s clock too. It moves at most 10 years in all.',
                 tags: ['sandbox'],
                 validate: { payload: Joi.object({ advanceMs: Joi.number().integer().min(0).required() }), failAction: showValidationError }
             },
             handler: (request) => {
-                clock.advance((request.payload as { advanceMs: number }).advanceMs);
+                if (!clock.advance((request.payload as { advanceMs: number }).advanceMs)) {
+                    throw Boom.badRequest('advanceMs would move the clock more than 10 years ahead in all');
+                }
+
                 return { now: new Date(clock.now()).toISOString() };
+            }
+        });
+
+        server.route({
+            method: 'POST',
+            path: '/__sim/refund',
+            options: {
+                description: 'A refund of a paid trade is accepted: orderquery answers trade_state REFUND from now on',
+                tags: ['sandbox'],
+                validate: { payload: Joi.object({ outTradeNo: Joi.string().max(32).required() }), failAction: showValidationError }
+            },
+            handler: (request) => {
+                const trade = trades.find((request.payload as { outTradeNo: string }).outTradeNo);
+                if (!trade) {
+                    throw Boom.notFound('ORDERNOTEXIST: no such out_trade_no');
+                }
+
+                if (trade.state !== 'SUCCESS') {
+                    throw Boom.conflict(`only a paid trade can be refunded (it is ${trade.state})`);
+                }
+
+                trades.refund(trade);
+                return { outTradeNo: trade.outTradeNo, tradeState: trade.state };
             }
         });
 
@@ -106,7 +136,11 @@ export const hookRoutes: Plugin<HooksContext> = {
                 validate: {
                     payload: Joi.object({
                         msPerScheduleSecond: Joi.number().min(0).max(10_000).description('wall milliseconds per second of the notify retry schedule'),
-                        closeGuardMinutes: Joi.number().min(0).max(1440).description('closeorder refused this long after unifiedorder; 0 is off'),
+                        closeGuardMinutes: Joi.number().min(0).max(1440).description('closeorder refused this long after unifiedorder (default 5); 0 is off'),
+                        timeExpireMinMinutes: Joi.number().min(0).max(1440).description('a first unifiedorder with time_expire less than this far ahead is refused (default 5)'),
+                        requirePaySign: Joi.boolean().description('the phone pays a prepayId only with a valid paySign (default true)'),
+                        closeLagMs: Joi.number().integer().min(0).max(86_400_000).description('closeorder succeeds but the trade stays payable this long (default 0)'),
+                        payAfterExpireMs: Joi.number().integer().min(0).max(86_400_000).description('a trade can be paid this long after time_expire (default 0)'),
                         plainTextJson: Joi.boolean().description('api.weixin.qq.com answers JSON as text/plain, as WeChat does')
                     }).allow(null),
                     failAction: showValidationError

@@ -1,6 +1,8 @@
 import type { Plugin } from '@hapi/hapi';
 import * as Joi from 'joi';
 
+import type { AdjustableClock } from '../lib/clock';
+
 import { SimClock } from './clock';
 import { FaultBook } from './faults';
 import { hookRoutes } from './hooks';
@@ -21,18 +23,20 @@ export type { Delivery, NotifyFault } from './notifier';
  * `/__sim/`. It accepts exactly the credentials it is given.
  */
 export class Sandbox {
-    readonly clock = new SimClock();
     readonly faults = new FaultBook();
     readonly waits = new Waits();
-    readonly codes = new LoginCodes(this.clock);
-    readonly trades = new Trades(this.clock);
+    readonly codes: LoginCodes;
+    readonly trades: Trades;
     readonly settings: SandboxSettings;
     readonly notifier: Notifier;
     /** API v3, when the options carry the merchant's v3 material. */
     readonly v3?: SandboxV3;
     readonly plugin: Plugin<void>;
 
-    constructor(readonly options: SandboxOptions) {
+    /** `clock`: mounted on the backend, the backend's own, so moving the simulator's time moves both. */
+    constructor(readonly options: SandboxOptions, readonly clock: AdjustableClock = new SimClock()) {
+        this.codes = new LoginCodes(this.clock);
+        this.trades = new Trades(this.clock);
         this.settings = initialSettings(options);
         this.notifier = new Notifier({ options, settings: this.settings, clock: this.clock, waits: this.waits });
         this.v3 = options.v3 && new SandboxV3({ options, settings: this.settings, clock: this.clock, waits: this.waits, trades: this.trades }, options.v3);

@@ -3,11 +3,15 @@ import * as Joi from 'joi';
 
 import type { SimClock } from './clock';
 import type { FaultBook } from './faults';
+import { setBounded } from './bounded';
 import * as Ids from './ids';
 import type { SandboxOptions, SandboxSettings } from './options';
 import type { Waits } from './waits';
 
 const codeTtlMs = 5 * 60_000;
+
+/** At most this many codes and session keys are kept; the oldest go first (a code lives 5 minutes anyway). */
+export const maxKeptCodes = 10_000;
 
 interface IssuedCode {
     appId: string;
@@ -28,7 +32,7 @@ export class LoginCodes {
 
     issue(appId: string, openid: string, blocked = false, unionid?: string): string {
         const code = Ids.loginCode();
-        this.codes.set(code, { appId, openid, unionid, issuedAt: this.clock.now(), used: false, blocked });
+        setBounded(this.codes, code, { appId, openid, unionid, issuedAt: this.clock.now(), used: false, blocked }, maxKeptCodes);
         return code;
     }
 
@@ -49,7 +53,7 @@ export class LoginCodes {
         }
 
         const sessionKey = this.sessionKeys.get(issued.openid) ?? Ids.sessionKey();
-        this.sessionKeys.set(issued.openid, sessionKey);
+        setBounded(this.sessionKeys, issued.openid, sessionKey, maxKeptCodes);
         return { openid: issued.openid, unionid: issued.unionid, sessionKey };
     }
 }

@@ -21,7 +21,7 @@ export interface SandboxOptions extends SandboxCredentials {
     defaultSignType?: SignType;
     /** Timeout for one notification delivery (default 5000 ms, as WeChat). */
     notifyTimeoutMs?: number;
-    /** closeorder is refused this many minutes after unifiedorder (reference §2.6); 0, the default, is off. */
+    /** closeorder is refused this many minutes after unifiedorder (reference §2.6); default 5, as WeChat; 0 is off. */
     closeGuardMinutes?: number;
     /** The merchant's API v3 material; without it the simulator serves v2 only. */
     v3?: SandboxV3Options;
@@ -31,13 +31,26 @@ export interface SandboxOptions extends SandboxCredentials {
 export interface SandboxSettings {
     plainTextJson: boolean;
     msPerScheduleSecond: number;
+    /** WeChat's rules, on by default (reference §2.3, §2.4, §2.6); a test turns one off by name. */
     closeGuardMinutes: number;
+    /** A first unifiedorder whose time_expire is less than this far ahead is refused ("time_expire时间过短"). */
+    timeExpireMinMinutes: number;
+    /** The phone's pay checks paySign with the other wx.requestPayment fields (off: a prepayId alone pays). */
+    requirePaySign: boolean;
+    /** WeChat's quirks, off by default: closeorder succeeds but the trade stays payable this long. */
+    closeLagMs: number;
+    /** ...and a trade can still be paid this long after its time_expire. */
+    payAfterExpireMs: number;
 }
 
 export function initialSettings(options: SandboxOptions): SandboxSettings {
     return {
         plainTextJson: options.plainTextJson ?? true,
         msPerScheduleSecond: options.msPerScheduleSecond ?? 1000,
-        closeGuardMinutes: options.closeGuardMinutes ?? 0
+        closeGuardMinutes: options.closeGuardMinutes ?? 5,
+        timeExpireMinMinutes: 5,
+        requirePaySign: true,
+        closeLagMs: 0,
+        payAfterExpireMs: 0
     };
 }

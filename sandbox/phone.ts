@@ -8,7 +8,7 @@ import { formatBeijingCompact } from '../lib/wechatpay/time';
 import type { SimClock } from './clock';
 import * as Ids from './ids';
 import type { Notifier } from './notifier';
-import type { SandboxOptions } from './options';
+import type { SandboxOptions, SandboxSettings } from './options';
 import { Prepay, refusal, Trades } from './trades';
 import { showValidationError } from './validation';
 
@@ -16,6 +16,7 @@ import { showValidationError } from './validation';
 
 export interface PhoneContext {
     options: SandboxOptions;
+    settings: SandboxSettings;
     clock: SimClock;
     trades: Trades;
     notifier: Notifier;
@@ -42,7 +43,7 @@ const payloadSchema = Joi.object({
     nonceStr: Joi.string().max(32),
     package: Joi.string().max(128),
     signType: Joi.string().max(32),
-    paySign: Joi.string().max(64).description('when given, checked as the phone checks it, with the other five wx.requestPayment fields')
+    paySign: Joi.string().max(64).description('checked as the phone checks it, with the other five wx.requestPayment fields (required for a prepayId unless the knob requirePaySign is off)')
 })
     .xor('prepayId', 'codeUrl')
     .with('paySign', ['prepayId', 'appId', 'timeStamp', 'nonceStr', 'package', 'signType']);
@@ -64,13 +65,14 @@ export const phoneRoutes: Plugin<PhoneContext> = {
     }
 };
 
-function pay({ options, clock, trades, notifier }: PhoneContext, payload: PayRequest): { transactionId: string; outTradeNo: string } {
+function pay({ options, settings, clock, trades, notifier }: PhoneContext, payload: PayRequest): { transactionId: string; outTradeNo: string } {
     const prepay = payload.prepayId ? trades.findPrepay(payload.prepayId) : trades.findCodeUrl(payload.codeUrl!);
     if (!prepay) {
         throw Boom.notFound(payload.prepayId ? 'prepay_id无效: no such prepay_id' : '二维码无效: no such code_url');
     }
 
-    if (payload.paySign !== undefined) {
+    // The phone pays a prepay_id only through wx.requestPayment, which always carries paySign; a scanned code_url has none.
+    if (payload.paySign !== undefined || (payload.prepayId && settings.requirePaySign)) {
         checkPaySign(payload, prepay, options.apiKey);
     }
 
@@ -85,7 +87,7 @@ function pay({ options, clock, trades, notifier }: PhoneContext, payload: PayReq
     }
 
     const now = clock.now();
-    if (trade.timeExpire !== undefined && now > trade.timeExpire) {
+    if (trade.timeExpire !== undefined && now > trade.timeExpire + settings.payAfterExpireMs) {
         throw Boom.resourceGone(`订单已过期 (ORDER_EXPIRED): time_expire ${formatBeijingCompact(new Date(trade.timeExpire))} has passed`);
     }
 
@@ -113,6 +115,10 @@ function pay({ options, clock, trades, notifier }: PhoneContext, payload: PayReq
 function checkPaySign(payload: PayRequest, prepay: Prepay, apiKey: string): void {
     const trade = prepay.trade;
     const fail = (why: string) => Boom.badRequest(`requestPayment:fail 支付验证签名失败: ${why}`);
+    if (payload.paySign === undefined) {
+        throw fail('paySign and the other wx.requestPayment fields are missing (the knob requirePaySign is on)');
+    }
+
     if (payload.signType !== trade.signType) {
         throw fail(`signType ${payload.signType} is not the sign_type of unifiedorder (${trade.signType})`);
     }

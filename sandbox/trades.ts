@@ -1,19 +1,24 @@
 import type { SignType } from '../lib/wechatpay/sign';
 
 import type { SimClock } from './clock';
+import { setBounded } from './bounded';
 import * as Ids from './ids';
 
 /** prepay_id (and a NATIVE code_url) is usable for 2 hours (reference §2.3). */
 export const prepayTtlMs = 2 * 3600_000;
 
-export type TradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED';
+export type TradeState = 'NOTPAY' | 'SUCCESS' | 'REFUND' | 'CLOSED';
+
+/** The simulator keeps this many trades; the oldest are forgotten (then ORDERNOTEXIST), so a long demo stays bounded. */
+export const maxKeptTrades = 20_000;
 
 export type TradeType = 'JSAPI' | 'NATIVE';
 
-/** The order state machine of reference §4 (refunds come later). */
+/** The order state machine of reference §4 (a refund's own states come with refunds). */
 const transitions: Record<TradeState, TradeState[]> = {
     NOTPAY: ['SUCCESS', 'CLOSED'],
-    SUCCESS: [],
+    SUCCESS: ['REFUND'],
+    REFUND: [],
     CLOSED: []
 };
 
@@ -53,11 +58,16 @@ export interface Trade extends NewTrade {
     paidAt?: number;
     bankType?: string;
     closedAt?: number;
+    /** A lagging close (knob `closeLagMs`): closeorder answered SUCCESS, the trade stays payable until then. */
+    closesAt?: number;
+    refundedAt?: number;
+    /** Every prepay_id (and code_url) issued for it, forgotten with it. */
+    prepays: Prepay[];
 }
 
 /** Why WeChat refuses to act on a trade that is no longer payable, as err_code and err_code_des. */
 export function refusal(trade: Trade): { code: string; des: string } | undefined {
-    if (trade.state === 'SUCCESS') {
+    if (trade.state === 'SUCCESS' || trade.state === 'REFUND') {
         return { code: 'ORDERPAID', des: '该订单已支付' };
     }
 
@@ -78,26 +88,38 @@ export class Trades {
     constructor(private readonly clock: SimClock) {}
 
     create(input: NewTrade): Trade {
-        const trade = { ...input, state: 'NOTPAY', createdAt: this.clock.now() } as Trade;
+        const trade = { ...input, state: 'NOTPAY', createdAt: this.clock.now(), prepays: [] } as unknown as Trade;
         this.issuePrepay(trade);
-        this.byOutTradeNo.set(trade.outTradeNo, trade);
+        for (const forgotten of setBounded(this.byOutTradeNo, trade.outTradeNo, trade, maxKeptTrades)) {
+            this.forget(forgotten);
+        }
+
         return trade;
     }
 
     find(outTradeNo: string): Trade | undefined {
-        return this.byOutTradeNo.get(outTradeNo);
+        return this.settled(this.byOutTradeNo.get(outTradeNo));
     }
 
     findByTransactionId(transactionId: string): Trade | undefined {
-        return this.byTransactionId.get(transactionId);
+        return this.settled(this.byTransactionId.get(transactionId));
     }
 
     findPrepay(prepayId: string): Prepay | undefined {
-        return this.prepays.get(prepayId);
+        const prepay = this.prepays.get(prepayId);
+        this.settled(prepay?.trade);
+        return prepay;
     }
 
     findCodeUrl(codeUrl: string): Prepay | undefined {
-        return this.codeUrls.get(codeUrl);
+        const prepay = this.codeUrls.get(codeUrl);
+        this.settled(prepay?.trade);
+        return prepay;
+    }
+
+    /** How many trades are kept (bounded by maxKeptTrades). */
+    get size(): number {
+        return this.byOutTradeNo.size;
     }
 
     isUsable(prepay: Prepay): boolean {
@@ -118,9 +140,43 @@ export class Trades {
         this.byTransactionId.set(trade.transactionId, trade);
     }
 
-    close(trade: Trade): void {
+    /** Closes the trade now, or (a lagging close) only once `lagMs` has passed: until then it can still be paid. */
+    close(trade: Trade, lagMs = 0): void {
+        if (lagMs > 0) {
+            trade.closesAt ??= this.clock.now() + lagMs;
+            return;
+        }
+
         this.move(trade, 'CLOSED');
         trade.closedAt = this.clock.now();
+    }
+
+    /** A refund of a paid trade was accepted: orderquery answers REFUND from now on. */
+    refund(trade: Trade): void {
+        this.move(trade, 'REFUND');
+        trade.refundedAt = this.clock.now();
+    }
+
+    /** A lagging close takes effect once its time has come. */
+    private settled(trade: Trade | undefined): Trade | undefined {
+        if (trade?.state === 'NOTPAY' && trade.closesAt !== undefined && this.clock.now() >= trade.closesAt) {
+            this.close(trade);
+        }
+
+        return trade;
+    }
+
+    private forget(trade: Trade): void {
+        for (const prepay of trade.prepays) {
+            this.prepays.delete(prepay.id);
+            if (prepay.codeUrl) {
+                this.codeUrls.delete(prepay.codeUrl);
+            }
+        }
+
+        if (trade.transactionId) {
+            this.byTransactionId.delete(trade.transactionId);
+        }
     }
 
     private move(trade: Trade, to: TradeState): void {
@@ -140,6 +196,7 @@ export class Trades {
         }
 
         this.prepays.set(prepay.id, prepay);
+        trade.prepays.push(prepay);
         trade.prepay = prepay;
         return prepay;
     }

@@ -121,6 +121,8 @@ interface Placed {
     user: User;
     instance: number;
     prepayId?: string;
+    /** The wx.requestPayment parameters the pay call answered: the simulated phone checks their paySign. */
+    payParams?: Record<string, string>;
     transactionId?: string;
 }
 
@@ -214,6 +216,7 @@ async function run(): Promise<void> {
                 }
 
                 order.prepayId = (pay.json.package as string).slice('prepay_id='.length);
+                order.payParams = pay.json;
             }
 
             return order;
@@ -228,12 +231,19 @@ async function run(): Promise<void> {
         }
 
         for (const order of paying) {
-            const res = await call(simulator.base, 'POST', '/__sim/pay', { json: { prepayId: order.prepayId } });
+            const res = await call(simulator.base, 'POST', '/__sim/pay', { json: { prepayId: order.prepayId, ...order.payParams } });
             if (res.status !== 200) {
                 throw new Error(`/__sim/pay: ${res.status} ${res.body}`);
             }
 
             order.transactionId = res.json.transactionId;
+        }
+
+        // WeChat refuses closeorder within 5 minutes of unifiedorder: the simulator's clock moves past that once, and
+        // each wave's expiring orders are marked sent that long ago (the instances run on their own clocks).
+        const moved = await call(simulator.base, 'POST', '/__sim/clock', { json: { advanceMs: 6 * 60_000 } });
+        if (moved.status !== 200) {
+            throw new Error(`/__sim/clock: ${moved.status} ${moved.body}`);
         }
 
         // In three waves, a third of every group each: at once, its orders fall due (expiry, and the reconciler's
@@ -250,6 +260,7 @@ async function run(): Promise<void> {
             const past = new Date(Date.now() - 60_000);
             const expiring = members.filter((order) => groups[order.group].expire).map((order) => order.id);
             await db.exec('UPDATE orders SET expires_at = :past WHERE id IN (:expiring)', { past, expiring });
+            await db.exec('UPDATE orders SET sent_to_wechat_at = :sent WHERE id IN (:expiring) AND sent_to_wechat_at IS NOT NULL', { sent: new Date(Date.now() - 6 * 60_000), expiring });
             await db.exec('UPDATE orders SET next_reconcile_at = :past WHERE id IN (:ids) AND prepay_id IS NOT NULL', { past, ids: members.map((order) => order.id) });
             // The notifications land while the jobs of all three instances are busy with the rows just due.
             await sleep(75);

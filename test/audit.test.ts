@@ -44,7 +44,7 @@ describe('the audit trail of order status changes (order_events)', () => {
         const results = await Promise.all(Array.from({ length: 5 }, () =>
             json(app.server, { method: 'POST', url: `/orders/${cancelled.order.id}/cancel`, headers: cancelled.user.auth })));
         expect(results.map((res) => res.statusCode)).to.equal([200, 200, 200, 200, 200]);
-        expect((await history(cancelled.order.id)).slice(1)).to.equal([{ from: 'unpaid', to: 'closed', actor: 'system', actorId: null, reason: 'unpaid → closed' }]);
+        expect((await history(cancelled.order.id)).slice(1)).to.equal([{ from: 'unpaid', to: 'closed', actor: 'buyer', actorId: String((await Order.findByPk(cancelled.order.id))!.userId), reason: 'cancelled by the buyer' }]);
 
         const expired = await unpaidOrder(app);
         await expireOrders(app.context, new Date(new Date(expired.order.expiresAt).getTime() + 1000));

@@ -189,6 +189,11 @@ describe('config', () => {
             expectOneProblem(testEnv({ ORDER_TTL: 'soon' }), /^ORDER_TTL must be an integer/);
         });
 
+        it('rejects an ORDER_TTL too short for WeChat\'s 5-minute time_expire minimum', () => {
+            expectOneProblem(testEnv({ ORDER_TTL: '300' }), /^ORDER_TTL must be an integer from 360 /);
+            expect(loadConfig(testEnv({ ORDER_TTL: '360' })).orders.ttlSeconds).to.equal(360);
+        });
+
         it('rejects a short JWT_SECRET', () => {
             expectOneProblem(testEnv({ JWT_SECRET: Crypto.randomBytes(15).toString('hex') }), /^JWT_SECRET must be at least 32 characters long$/);
             expect(loadConfig(testEnv({ JWT_SECRET: 'x'.repeat(32) })).jwt.secret).to.have.length(32);

@@ -217,3 +217,32 @@ export function redisAnswers(url: string): boolean {
         socket.on('data', (data) => process.exit(/^(\\+PONG|-NOAUTH)/.test(String(data)) ? 0 : 1));`;
     return ChildProcess.spawnSync(process.execPath, ['-e', probe, url], { timeout: 3000 }).status === 0;
 }
+
+/** Moves the shared clock (the simulator's and the backend's: one clock when mounted) forward. */
+export async function advanceClocks(app: TestApp, ms: number): Promise<void> {
+    const res = await sim(app, 'clock', { advanceMs: ms });
+    if (res.statusCode !== 200) {
+        throw new Error(`clock: ${res.statusCode} ${JSON.stringify(res.body)}`);
+    }
+}
+
+/** Both clocks past WeChat's 5-minute close window, then the background jobs once: `closing` orders get closed. */
+export async function passCloseWindow(app: TestApp): Promise<void> {
+    const { JobRunner } = await import('../lib/jobs/runner');
+    const { closeWindowMs } = await import('../lib/orders/close');
+    await advanceClocks(app, closeWindowMs + 1000);
+    await new JobRunner(app.context, 1000, () => {}).runOnce();
+}
+
+export function cancel(app: TestApp, user: { auth: { authorization: string } }, orderId: number) {
+    return json(app.server, { method: 'POST', url: `/orders/${orderId}/cancel`, headers: user.auth });
+}
+
+export async function stockOf(goodsId: number): Promise<number> {
+    return (await Goods.findByPk(goodsId))!.stock;
+}
+
+/** The prepay_id inside wx.requestPayment's `package`. */
+export function prepayOf(params: { package: string }): string {
+    return params.package.slice('prepay_id='.length);
+}

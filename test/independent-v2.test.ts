@@ -195,7 +195,9 @@ describe('wechatpay-axios-plugin against the simulator', () => {
             const unpaid = (await query(request.out_trade_no, { sign_type: signType })).data as Fields;
             expect(unpaid).to.include({ result_code: 'SUCCESS', trade_state: 'NOTPAY', out_trade_no: request.out_trade_no });
 
-            const paid = await sim(app, 'pay', { prepayId: answer.prepay_id });
+            // The phone's wx.requestPayment fields, signed by the plugin (the simulator checks paySign as WeChat does).
+            const payFields = { appId: request.appid, timeStamp: String(Math.floor(Date.now() / 1000)), nonceStr: Crypto.randomBytes(8).toString('hex'), package: `prepay_id=${answer.prepay_id}`, signType };
+            const paid = await sim(app, 'pay', { prepayId: answer.prepay_id, ...payFields, paySign: Hash.sign(signType, payFields, app.config.pay.apiKey) });
             expect(paid.statusCode).to.equal(200);
             const notified = await eventually(() => notifications.find((fields) => fields.out_trade_no === request.out_trade_no), 'the notification');
             expect(pluginVerifies(notified, app.config.pay.apiKey)).to.be.true();

@@ -47,7 +47,7 @@ describe('merchant orders', () => {
         // One of bob's orders of shop A gets paid through the simulator.
         const target = orders.find((order) => order.buyer === 'bob' && order.shop === 'A')!;
         const params = (await pay(app, bob, target.id)).body;
-        const paidAtWechat = await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length) });
+        const paidAtWechat = await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length), ...params });
         expect(paidAtWechat.statusCode).to.equal(200);
         const order = await eventuallyStatus(app, bob, target.id, 'paid');
         paid = { id: target.id, transactionId: order.transactionId };

@@ -78,7 +78,7 @@ describe('POST /orders/pay/notify', () => {
         const { user, order } = await unpaidOrder(app);
         const params = (await pay(app, user, order.id)).body;
         await sim(app, 'notify-faults', { mode: 'duplicate', count: 6 });
-        await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length) });
+        await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length), ...params });
         await eventually(async () => {
             const log = (await sim(app, 'notifications', undefined, 'GET')).body as Array<{ outTradeNo: string; outcome: string }>;
             return log.filter((entry) => entry.outTradeNo === order.outTradeNo && entry.outcome === 'success').length === 6;
@@ -187,7 +187,7 @@ describe('POST /orders/pay/notify', () => {
         const { user, order } = await unpaidOrder(app);
         const params = (await pay(app, user, order.id)).body;
         await sim(app, 'notify-faults', { mode: 'badsign' });
-        await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length) });
+        await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length), ...params });
         const attempts = await eventually(async () => {
             const log = (await sim(app, 'notifications', undefined, 'GET')).body.filter((entry: any) => entry.outTradeNo === order.outTradeNo);
             return log.length >= 3 && log;

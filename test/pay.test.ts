@@ -90,7 +90,7 @@ describe('paying an order (WeChat Pay v2)', () => {
             const other = await unpaidOrder(app);
             expect((await pay(app, other.user, order.id)).statusCode).to.equal(404);
             const params = (await pay(app, user, order.id)).body;
-            await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length) });
+            await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length), ...params });
             await eventuallyStatus(app, user, order.id, 'paid', notified);
             const again = await pay(app, user, order.id);
             expect(again.statusCode).to.equal(409);
@@ -116,7 +116,7 @@ describe('paying an order (WeChat Pay v2)', () => {
             const { user, order } = await unpaidOrder(app);
             const params = (await pay(app, user, order.id)).body;
             await sim(app, 'notify-faults', { mode: 'drop' });
-            await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length) });
+            await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length), ...params });
             expect((await getOrder(app, user, order.id)).body.status).to.equal('unpaid');
             await Order.update({ prepayExpiresAt: new Date(Date.now() - 1000) }, { where: { id: order.id } });
             const res = await pay(app, user, order.id);
@@ -223,7 +223,7 @@ describe('paying with HMAC-SHA256', () => {
         const { user, order } = await unpaidOrder(app);
         const params = (await pay(app, user, order.id)).body;
         await sim(app, 'notify-faults', { mode: 'md5' });
-        await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length) });
+        await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length), ...params });
         await eventuallyStatus(app, user, order.id, 'paid', notified);
     });
 });

@@ -179,14 +179,14 @@ describe('process faults', () => {
                 expect(created.status, created.body).to.equal(201);
                 const paid = await call(base, 'POST', `/orders/${created.json.id}/pay`, { headers: user.auth, json: {} });
                 expect(paid.status, paid.body).to.equal(200);
-                return { id: created.json.id as number, outTradeNo: created.json.outTradeNo as string, totalFee: created.json.totalFee as number, user, prepayId: (paid.json.package as string).slice('prepay_id='.length) };
+                return { id: created.json.id as number, outTradeNo: created.json.outTradeNo as string, totalFee: created.json.totalFee as number, user, prepayId: (paid.json.package as string).slice('prepay_id='.length), params: paid.json };
             }));
             const paying = orders.slice(0, 30);
             const expiring = orders.slice(30);
             expect((await call(simBase, 'POST', '/__sim/notify-faults', { json: { mode: 'drop', times: paying.length } })).status).to.equal(204);
             const transactionOf = new Map<number, string>();
             for (const order of paying) {
-                const res = await call(simBase, 'POST', '/__sim/pay', { json: { prepayId: order.prepayId } });
+                const res = await call(simBase, 'POST', '/__sim/pay', { json: { prepayId: order.prepayId, ...order.params } });
                 expect(res.status, res.body).to.equal(200);
                 transactionOf.set(order.id, res.json.transactionId);
             }
@@ -229,6 +229,10 @@ describe('process faults', () => {
             // Due now: asking WeChat about every unpaid order with a prepay, and the expiry of the 10 never paid.
             await db.exec("UPDATE orders SET next_reconcile_at = :past WHERE status = 'unpaid' AND prepay_id IS NOT NULL", { past: new Date(Date.now() - 1000) });
             await db.exec('UPDATE orders SET expires_at = :past WHERE id IN (:ids)', { past: new Date(Date.now() - 60_000), ids: expiring.map((order) => order.id) });
+            // Both sides 6 minutes on, so WeChat's 5-minute close window has passed for them: the simulator's clock,
+            // and the app's view of when the orders were sent (it runs in another process, on its own clock).
+            await db.exec('UPDATE orders SET sent_to_wechat_at = :past WHERE id IN (:ids)', { past: new Date(Date.now() - 6 * 60_000), ids: expiring.map((order) => order.id) });
+            simulator.sandbox.clock.advance(6 * 60_000);
 
             app = await spawnApp('app (restarted)', { ...env, JOBS: 'true', JOBS_INTERVAL_MS: '50' });
             await waitFor(async () => {

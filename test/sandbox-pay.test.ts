@@ -12,6 +12,7 @@ import { parseFlatXml, toXml } from '../lib/wechatpay/xml';
 import type { Sandbox, SandboxOptions } from '../sandbox';
 import { SimClock } from '../sandbox/clock';
 import { legacySchedule, Notifier, officialSchedule } from '../sandbox/notifier';
+import { initialSettings } from '../sandbox/options';
 import { startSandboxServer } from '../sandbox/server';
 import { Trades } from '../sandbox/trades';
 import { Waits } from '../sandbox/waits';
@@ -130,8 +131,12 @@ class Client {
         return { status: res.status, body: res.data ? JSON.parse(res.data) : undefined };
     }
 
-    pay(payload: object) {
-        return this.hook('pay', payload);
+    /** The phone pays: a prepayId goes through wx.requestPayment, so it carries paySign (signed here) unless given. */
+    pay(payload: { prepayId?: string; paySign?: string; [field: string]: unknown }, signType: SignType = 'MD5') {
+        const signed = payload.prepayId && payload.paySign === undefined
+            ? { ...paySignFields(this.options.appId, payload.prepayId, signType, this.options.apiKey), ...payload }
+            : payload;
+        return this.hook('pay', signed);
     }
 
     async now(): Promise<number> {
@@ -226,7 +231,7 @@ describe('the notifier', () => {
     it('keeps the last 1000 deliveries', async () => {
         const clock = new SimClock();
         const trades = new Trades(clock);
-        const notifier = new Notifier({ options: credentials(), settings: { plainTextJson: true, msPerScheduleSecond: 1, closeGuardMinutes: 0 }, clock, waits: new Waits() });
+        const notifier = new Notifier({ options: credentials(), settings: { ...initialSettings(credentials()), msPerScheduleSecond: 1 }, clock, waits: new Waits() });
         const trade = trades.create({
             outTradeNo: 'T000001', appid: 'wx0000000000000000', mchId: '1900000109', signType: 'MD5', signTypeGiven: false, fingerprint: '[]',
             tradeType: 'JSAPI', totalFee: 1, feeType: 'CNY', notifyUrl: 'http://127.0.0.1:9/notify', openid: payerOpenid
@@ -481,6 +486,7 @@ describe('the standalone simulator: WeChat Pay API v2', () => {
 
                 const other = orderFields({});
                 await client.v2('/pay/unifiedorder', other);
+                await client.advance(5 * 60_000);        // WeChat's close window
                 expect((await client.v2('/pay/closeorder', { out_trade_no: other.out_trade_no })).fields.result_code).to.equal('SUCCESS');
                 expectBusinessError(await client.v2('/pay/unifiedorder', other), key, 'ORDERCLOSED');
             });
@@ -505,7 +511,7 @@ describe('the standalone simulator: WeChat Pay API v2', () => {
         it('answers SUCCESS with the payment, by out_trade_no or transaction_id, signed as asked', async () => {
             const { outTradeNo, prepayId } = await client.placed({ total_fee: 2599, attach: '{"cart":7}', device_info: 'MINI' }, 'HMAC-SHA256');
             const before = await client.now();
-            const paid = await client.pay({ prepayId });
+            const paid = await client.pay({ prepayId }, 'HMAC-SHA256');
             expect(paid.body.outTradeNo).to.equal(outTradeNo);
             expect(paid.body.transactionId).to.match(/^\d{28}$/);
             const now = await client.now();
@@ -528,6 +534,7 @@ describe('the standalone simulator: WeChat Pay API v2', () => {
 
         it('answers CLOSED for a closed order', async () => {
             const { outTradeNo } = await client.placed();
+            await client.advance(5 * 60_000);
             await client.v2('/pay/closeorder', { out_trade_no: outTradeNo });
             const answer = await client.v2('/pay/orderquery', { out_trade_no: outTradeNo });
             expect(answer.fields).to.include({ result_code: 'SUCCESS', trade_state: 'CLOSED', out_trade_no: outTradeNo });
@@ -546,6 +553,7 @@ describe('the standalone simulator: WeChat Pay API v2', () => {
 
         it('closes an unpaid order; the phone can no longer pay it', async () => {
             const { outTradeNo, prepayId } = await client.placed();
+            await client.advance(5 * 60_000);
             const answer = await client.v2('/pay/closeorder', { out_trade_no: outTradeNo });
             expectSigned(answer, key);
             expect(answer.fields).to.include({ result_code: 'SUCCESS', result_msg: 'OK' });
@@ -563,17 +571,20 @@ describe('the standalone simulator: WeChat Pay API v2', () => {
             expectBusinessError(await client.v2('/pay/closeorder', {}), key, 'LACK_PARAMS', /out_trade_no/);
         });
 
-        it('refuses to close within closeGuardMinutes when that knob is on', async () => {
-            const settings = await client.hook('settings', { closeGuardMinutes: 5 });
+        it('refuses to close within closeGuardMinutes (5 by default, as WeChat), and closes at once with the knob at 0', async () => {
+            const settings = await client.hook('settings', {});
             expect(settings.body.closeGuardMinutes).to.equal(5);
+            const { outTradeNo } = await client.placed();
+            expectBusinessError(await client.v2('/pay/closeorder', { out_trade_no: outTradeNo }), key, 'INVALID_REQUEST', /5分钟/);
+            await client.advance(5 * 60_000);
+            expect((await client.v2('/pay/closeorder', { out_trade_no: outTradeNo })).fields.result_code).to.equal('SUCCESS');
+            await client.hook('settings', { closeGuardMinutes: 0 });
             try {
-                const { outTradeNo } = await client.placed();
-                expectBusinessError(await client.v2('/pay/closeorder', { out_trade_no: outTradeNo }), key, 'INVALID_REQUEST', /5分钟/);
-                await client.advance(5 * 60_000);
-                expect((await client.v2('/pay/closeorder', { out_trade_no: outTradeNo })).fields.result_code).to.equal('SUCCESS');
+                const fresh = await client.placed();
+                expect((await client.v2('/pay/closeorder', { out_trade_no: fresh.outTradeNo })).fields.result_code).to.equal('SUCCESS');
             }
             finally {
-                await client.hook('settings', { closeGuardMinutes: 0 });
+                await client.hook('settings', { closeGuardMinutes: 5 });
             }
         });
     });
@@ -616,8 +627,8 @@ describe('the standalone simulator: WeChat Pay API v2', () => {
 
         it('refuses an order past its time_expire, which orderquery still calls NOTPAY', async () => {
             const now = await client.now();
-            const { outTradeNo, prepayId } = await client.placed({ time_expire: formatBeijingCompact(new Date(now + 2 * 60_000)) });
-            await client.advance(3 * 60_000);
+            const { outTradeNo, prepayId } = await client.placed({ time_expire: formatBeijingCompact(new Date(now + 6 * 60_000)) });
+            await client.advance(7 * 60_000);
             const res = await client.pay({ prepayId });
             expect(res.status).to.equal(410);
             expect(res.body.message).to.contain('订单已过期');
@@ -696,7 +707,7 @@ describe('the standalone simulator: WeChat Pay API v2', () => {
         it('signs an HMAC-SHA256 order\'s notification with HMAC-SHA256 and says so', async () => {
             const name = 'hmac-order';
             const { prepayId } = await client.placed({ notify_url: receiver.url(name) }, 'HMAC-SHA256');
-            await client.pay({ prepayId });
+            await client.pay({ prepayId }, 'HMAC-SHA256');
             const [delivery] = await eventually(() => receiver.of(name).length > 0 && receiver.of(name), 'the notification');
             expect(delivery.fields.sign_type).to.equal('HMAC-SHA256');
             expect(delivery.fields.sign).to.have.length(64);
@@ -863,7 +874,7 @@ describe('the standalone simulator: WeChat Pay API v2', () => {
                 await client.hook('notify-faults', { mode: 'md5' });
                 const name = 'md5-gotcha';
                 const { prepayId } = await client.placed({ notify_url: receiver.url(name) }, 'HMAC-SHA256');
-                await client.pay({ prepayId });
+                await client.pay({ prepayId }, 'HMAC-SHA256');
                 const [delivery] = await eventually(() => receiver.of(name).length > 0 && receiver.of(name), 'the notification');
                 expect(delivery.fields.sign_type).to.not.exist();
                 expect(delivery.fields.sign).to.have.length(32);
@@ -901,6 +912,7 @@ describe('the standalone simulator: WeChat Pay API v2', () => {
             },
             closeorder: async () => {
                 const { outTradeNo } = await client.placed();
+                await client.advance(5 * 60_000);        // past WeChat's close window
                 return {
                     call: () => client.v2('/pay/closeorder', { out_trade_no: outTradeNo }),
                     normal: (answer) => expect(answer.fields).to.include({ result_code: 'SUCCESS', result_msg: 'OK' })
@@ -977,7 +989,9 @@ describe('the standalone simulator: WeChat Pay API v2', () => {
 
         it('POST /__sim/settings answers every knob and changes the ones given', async () => {
             const current = await client.hook('settings', {});
-            expect(current.body).to.equal({ plainTextJson: true, msPerScheduleSecond: 1, closeGuardMinutes: 0 });
+            expect(current.body).to.equal({
+                plainTextJson: true, msPerScheduleSecond: 1, closeGuardMinutes: 5, timeExpireMinMinutes: 5, requirePaySign: true, closeLagMs: 0, payAfterExpireMs: 0
+            });
             expect((await client.hook('settings')).body).to.equal(current.body);
             expect((await client.hook('settings', { msPerScheduleSecond: -1 })).status).to.equal(400);
 
@@ -1022,7 +1036,9 @@ describe('a stopping simulator', () => {
         const previous = receiver;
         receiver = receiverHere;
         try {
-            expect(sandbox.settings).to.equal({ msPerScheduleSecond: 1000, plainTextJson: false, closeGuardMinutes: 5 });
+            expect(sandbox.settings).to.equal({
+                msPerScheduleSecond: 1000, plainTextJson: false, closeGuardMinutes: 5, timeExpireMinMinutes: 5, requirePaySign: true, closeLagMs: 0, payAfterExpireMs: 0
+            });
 
             // A notification waiting for its first retry (15 real seconds away).
             const failing = await client.placed({ notify_url: receiverHere.url('failing', () => ({ body: failReply })) });

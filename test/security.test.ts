@@ -69,7 +69,7 @@ describe('security', () => {
         it("stays a 404 for a paid order, whose payment facts are not shown", async () => {
             const { user, order } = await unpaidOrder(app);
             const params = (await pay(app, user, order.id)).body;
-            await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length) });
+            await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length), ...params });
             const paid = await eventuallyStatus(app, user, order.id, 'paid');
             const mallory = await login(app);
             const res = await getOrder(app, mallory, order.id);
@@ -107,7 +107,7 @@ describe('security', () => {
         it('finds no 5xx and no change in the database at the notify endpoint', { timeout: 180_000 }, async () => {
             const { user, order } = await unpaidOrder(app, { price: 4321 });
             const params = (await pay(app, user, order.id)).body;
-            await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length) });
+            await sim(app, 'pay', { prepayId: params.package.slice('prepay_id='.length), ...params });
             await eventuallyStatus(app, user, order.id, 'paid');
 
             // A notification that verifies: any mutation that still verifies is a duplicate and must change nothing.

@@ -1,4 +1,5 @@
 import type { PaymentContext } from '../orders/payments';
+import { finishClosings } from './closing';
 import { expireOrders } from './expiry';
 import { purgeIdempotencyKeys } from './idempotency';
 import { reconcilePayments } from './reconcile';
@@ -26,9 +27,10 @@ export class JobRunner {
         await this.running;
     }
 
-    async runOnce(now = new Date()): Promise<void> {
+    async runOnce(now = new Date(this.context.clock.now())): Promise<void> {
         try {
             await expireOrders(this.context, now, 50, this.log);
+            await finishClosings(this.context, now, 50, this.log);
             await reconcilePayments(this.context, now, 50, this.log);
             await purgeIdempotencyKeys(now);
         }

@@ -75,7 +75,7 @@ function requestHash(lines: OrderLine[]): string {
  * and prices read from the database as the stock is taken, the order, its lines and the idempotency key written
  * together. Any failure rolls everything back. Raw SQL: this runs on every order (lib/sql.ts).
  */
-export async function createOrder(sequelize: Sequelize, input: { userId: number; lines: OrderLine[]; ttlSeconds: number; limits: OrderLimits; idempotencyKey?: string }): Promise<CreatedOrder> {
+export async function createOrder(sequelize: Sequelize, input: { userId: number; lines: OrderLine[]; ttlSeconds: number; limits: OrderLimits; idempotencyKey?: string; now?: Date }): Promise<CreatedOrder> {
     const lines = normaliseLines(input.lines);
     const hash = requestHash(lines);
     const heavy = lines.find((line) => line.count > maxUnitsPerGoods);
@@ -99,7 +99,7 @@ export async function createOrder(sequelize: Sequelize, input: { userId: number;
                     `${input.limits.openUnitsPerUser} units at once. Pay or cancel one first`);
             }
 
-            const now = new Date();
+            const now = input.now ?? new Date();
             const created = sqlDate(sequelize, now);
             const goods = await takeStock(sequelize, lines, created, transaction);
             const items = lines.map((line) => ({ goodsId: line.goodsId, name: goods.get(line.goodsId)!.name, price: goods.get(line.goodsId)!.price, count: line.count }));

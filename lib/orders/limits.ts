@@ -10,7 +10,8 @@ export interface OrderLimits {
 }
 
 /** The statuses in which an order holds stock for its buyer and counts against the buyer's limits. */
-const openStatuses: readonly OrderStatus[] = ['unpaid'];
+// A closing order still holds its stock until WeChat's close window lets it go.
+const openStatuses: readonly OrderStatus[] = ['unpaid', 'closing'];
 
 /**
  * Takes the buyer's row lock for the rest of the order's transaction. It must be the transaction's first

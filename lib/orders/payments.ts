@@ -1,18 +1,20 @@
 import { Sequelize, Transaction, UniqueConstraintError } from 'sequelize';
 
 import { Order, Payment } from '../../models';
+import type { Clock } from '../clock';
 import type { PaymentAnomalyKind } from '../../models/payment-anomaly';
 import { recordAnomaly } from '../payments/anomalies';
 import { isPayableTotal } from '../wechatpay/amount';
 import type { PaidTrade, PayV2Client, QueryResult } from '../wechatpay/client';
 import { parseBeijingCompact } from '../wechatpay/time';
 import { insertRows, sqlDate } from '../sql';
-import { markPaid } from './status';
+import { markPaid, payableStatuses, transition } from './status';
 
 export type PaymentOutcome =
     | 'applied'             // unpaid → paid
     | 'duplicate'           // this transaction was applied before: nothing changes
     | 'refund_required'     // money arrived for an order that can no longer take it (closed): recorded and flagged
+    | 'refunded_at_wechat'  // WeChat reports the trade paid and (partly) refunded already (trade_state REFUND): recorded, order refunding
     | 'rejected';           // does not match our order: nothing believed
 
 export interface PaymentResult {
@@ -34,6 +36,8 @@ export interface PaymentContext {
     sequelize: Sequelize;
     pay: PayV2Client;
     merchant: Merchant;
+    /** The backend's clock; in sandbox mode the simulator's, so moving one moves both. */
+    clock: Clock;
 }
 
 /**
@@ -42,8 +46,12 @@ export interface PaymentContext {
  */
 export async function applyQueriedPayment(context: PaymentContext, outTradeNo: string): Promise<{ state: QueryResult['state']; payment?: PaymentResult }> {
     const result = await context.pay.orderQuery(outTradeNo);
-    if (result.state === 'SUCCESS' || result.state === 'REFUND') {
+    if (result.state === 'SUCCESS') {
         return { state: result.state, payment: await applyPayment(context.sequelize, context.merchant, result.trade, 'query') };
+    }
+
+    if (result.state === 'REFUND') {
+        return { state: result.state, payment: await keepAnomaly(await applyRefundedTrade(context.sequelize, context.merchant, result.trade), result.trade, 'query') };
     }
 
     return { state: result.state };
@@ -61,7 +69,11 @@ export async function applyPayment(sequelize: Sequelize, merchant: Merchant, tra
         return { outcome: 'rejected', reason: rejection };
     }
 
-    const result = await matchPayment(sequelize, trade, source);
+    return keepAnomaly(await matchPayment(sequelize, trade, source), trade, source);
+}
+
+/** A payment WeChat vouches for that matches no order of ours is kept where a person can list it. */
+async function keepAnomaly(result: PaymentResult, trade: PaidTrade, source: 'notify' | 'query'): Promise<PaymentResult> {
     if (result.anomaly) {
         await recordAnomaly({ kind: result.anomaly.kind, source, trade, reason: result.reason!, orderId: result.orderId, orderTotalFee: result.anomaly.orderTotalFee });
     }
@@ -81,17 +93,11 @@ async function matchPayment(sequelize: Sequelize, trade: PaidTrade, source: 'not
                 return { outcome: 'applied' };
             }
 
-            const order = await Order.findOne({ where: { outTradeNo: trade.outTradeNo }, attributes: ['id', 'totalFee'], transaction });
-            const mismatch = orderMismatch(trade, order);
-            if (mismatch) {
-                return mismatch;
-            }
-
             // Not unpaid any more: this payment was applied before, or it came for an order closed meanwhile (or,
             // never seen, a second payment of a paid order). Money received is recorded and flagged, never dropped.
-            const recorded = await Payment.findOne({ where: { transactionId: trade.transactionId }, transaction });
-            if (recorded) {
-                return classifyRecorded(recorded, order!.id);
+            const { order, known } = await lookUp(trade, transaction);
+            if (known) {
+                return known;
             }
 
             await recordPayment(sequelize, paid, 'refund_required', transaction);
@@ -111,6 +117,50 @@ async function matchPayment(sequelize: Sequelize, trade: PaidTrade, source: 'not
 
         throw err;
     }
+}
+
+/**
+ * A trade WeChat reports as paid and then refunded (trade_state REFUND), found by orderquery: the payment is
+ * recorded (`refunded_at_wechat`) and an order not yet paid here becomes `refunding`, never a plain paid order.
+ * The refunds to come settle it; until then a person sees it in the payments and in the order's status.
+ */
+async function applyRefundedTrade(sequelize: Sequelize, merchant: Merchant, trade: PaidTrade): Promise<PaymentResult> {
+    const rejection = checkTrade(merchant, trade);
+    if (rejection) {
+        return { outcome: 'rejected', reason: rejection };
+    }
+
+    const paid = { ...trade, paidAt: parseBeijingCompact(trade.timeEnd)!, source: 'query' as const };
+    return sequelize.transaction(async (transaction) => {
+        const { order, known } = await lookUp(trade, transaction);
+        if (known) {
+            return known;
+        }
+
+        if (payableStatuses.includes(order!.status)) {
+            await transition(order!.id, order!.status, 'refunding', {
+                transactionId: trade.transactionId, paidAt: paid.paidAt, payerOpenid: trade.openid ?? null, claimedUntil: null, nextReconcileAt: null
+            }, transaction);
+        }
+
+        await recordPayment(sequelize, paid, 'refunded_at_wechat', transaction);
+        return { outcome: 'refunded_at_wechat', orderId: order!.id };
+    });
+}
+
+/**
+ * The order of a trade and, when the trade is no news, what it is: not ours (rejected), or recorded before
+ * (duplicate, or rejected when that transaction_id paid another order).
+ */
+async function lookUp(trade: PaidTrade, transaction: Transaction): Promise<{ order: Order | null; known?: PaymentResult }> {
+    const order = await Order.findOne({ where: { outTradeNo: trade.outTradeNo }, attributes: ['id', 'totalFee', 'status'], transaction });
+    const mismatch = orderMismatch(trade, order);
+    if (mismatch) {
+        return { order, known: mismatch };
+    }
+
+    const recorded = await Payment.findOne({ where: { transactionId: trade.transactionId }, transaction });
+    return { order, known: recorded ? classifyRecorded(recorded, order!.id) : undefined };
 }
 
 /** Why a payment that changed nothing does not belong to an order of ours at all. */

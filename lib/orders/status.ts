@@ -6,7 +6,11 @@ import { EventNote, recordEvent, systemActor, wechatActor } from './events';
 
 /** Every status change an order can make. Anything else is refused. */
 const transitions: Record<OrderStatus, readonly OrderStatus[]> = {
-    unpaid: ['paid', 'closed'],
+    // → closed only while no trade can exist at WeChat (never sent there, or WeChat said it is closed);
+    // → refunding when WeChat reports the trade paid and already refunded (trade_state REFUND).
+    unpaid: ['paid', 'closing', 'closed', 'refunding'],
+    // A close was asked for; it waits for WeChat's close window or for closeorder to succeed. Takes no new pay.
+    closing: ['paid', 'closed', 'refunding'],
     paid: ['refunding'],
     closed: [],
     refunding: ['refunded', 'paid'],
@@ -51,9 +55,13 @@ export async function transition(
     return true;
 }
 
+/** The statuses a verified payment moves to `paid`: an order waiting for its close at WeChat still takes its payment. */
+export const payableStatuses: readonly OrderStatus[] = ['unpaid', 'closing'];
+
 /**
- * The unpaid → paid transition of a verified payment, as one raw UPDATE (it runs on every notification): by
- * out_trade_no, and only if the order's total_fee is the amount paid. Resolves to whether this caller made it.
+ * The unpaid (or closing) → paid transition of a verified payment, as one raw UPDATE (it runs on every
+ * notification): by out_trade_no, and only if the order's total_fee is the amount paid. Resolves to whether this
+ * caller made it.
  */
 export async function markPaid(
     sequelize: Sequelize,
@@ -61,11 +69,11 @@ export async function markPaid(
     transaction: Transaction,
     note: EventNote = { actor: wechatActor, reason: `paid: transaction ${payment.transactionId}` }
 ): Promise<boolean> {
-    checkTransition(payment.outTradeNo, 'unpaid', 'paid');
+    payableStatuses.forEach((from) => checkTransition(payment.outTradeNo, from, 'paid'));
     const changed = await changeRows(sequelize,
         'UPDATE orders SET status = $1, transaction_id = $2, paid_at = $3, payer_openid = $4, claimed_until = NULL, next_reconcile_at = NULL, updated_at = $5 ' +
-        'WHERE out_trade_no = $6 AND status = $7 AND total_fee = $8',
-        ['paid', payment.transactionId, sqlDate(sequelize, payment.paidAt), payment.openid ?? null, sqlDate(sequelize, new Date()), payment.outTradeNo, 'unpaid', payment.totalFee],
+        'WHERE out_trade_no = $6 AND status IN ($7, $8) AND total_fee = $9',
+        ['paid', payment.transactionId, sqlDate(sequelize, payment.paidAt), payment.openid ?? null, sqlDate(sequelize, new Date()), payment.outTradeNo, ...payableStatuses, payment.totalFee],
         transaction);
     if (changed !== 1) {
         return false;

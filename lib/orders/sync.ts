@@ -1,7 +1,7 @@
 import { Op } from 'sequelize';
 
 import { Order } from '../../models';
-import { closeLocally } from './close';
+import { closeClosedAtWechat } from './close';
 import { applyQueriedPayment, PaymentContext, PaymentResult } from './payments';
 
 /** Seconds until the next orderquery of an unpaid order with a prepay, by how many times it was asked already. */
@@ -18,20 +18,24 @@ export function nextReconcileDelayMs(attempts: number): number {
 export async function syncWithWechat(context: PaymentContext, order: Order): Promise<PaymentResult | undefined> {
     const { state, payment } = await applyQueriedPayment(context, order.outTradeNo);
     if (state === 'CLOSED') {
-        await closeLocally(context.sequelize, order.id);
+        await closeClosedAtWechat(context, order);
     }
 
     return payment;
 }
 
-/** Takes the right to query this order now: at most one query every `intervalMs` per order, across instances. */
-export async function claimQuery(orderId: number, intervalMs: number): Promise<boolean> {
-    const now = new Date();
+/**
+ * Takes the right to query this order now: at most one query every `intervalMs` per order, across instances. The
+ * order as read decides first, so a refused request writes nothing.
+ */
+export async function claimQuery(order: Pick<Order, 'id' | 'queriedAt'>, intervalMs: number, now: Date): Promise<boolean> {
+    const since = new Date(now.getTime() - intervalMs);
+    if (order.queriedAt && order.queriedAt > since) {
+        return false;
+    }
+
     const [affected] = await Order.update({ queriedAt: now }, {
-        where: {
-            id: orderId,
-            [Op.or]: [{ queriedAt: null }, { queriedAt: { [Op.lte]: new Date(now.getTime() - intervalMs) } }]
-        }
+        where: { id: order.id, [Op.or]: [{ queriedAt: null }, { queriedAt: { [Op.lte]: since } }] }
     });
     return affected === 1;
 }
