@@ -3,6 +3,7 @@ import * as Fs from 'fs';
 import * as Path from 'path';
 
 import { projectRoot } from '../lib/paths';
+import { loadRefundConfig, RefundConfig } from './refunds';
 
 export type SignType = 'MD5' | 'HMAC-SHA256';
 
@@ -43,6 +44,8 @@ export interface Config {
     trustedProxies: string[];
     /** Check every response against its documented schema (off in production: it costs CPU on every request). */
     validateResponses: boolean;
+    /** Refunds (WeChat Pay v2): the merchant API certificate for mutual TLS and the refund settings. */
+    refunds: RefundConfig;
 }
 
 export class ConfigError extends Error {
@@ -166,7 +169,8 @@ export function loadConfig(rawEnv: Env = process.env): Config {
             redisUrl: env.REDIS_URL
         },
         trustedProxies: (env.TRUSTED_PROXIES ?? '').split(',').map((ip) => ip.trim()).filter(Boolean),
-        validateResponses: parseBoolean(env.RESPONSE_VALIDATION, 'RESPONSE_VALIDATION', problems) ?? !production
+        validateResponses: parseBoolean(env.RESPONSE_VALIDATION, 'RESPONSE_VALIDATION', problems) ?? !production,
+        refunds: loadRefundConfig(env, { demo, dataDir, mchId: env.WECHATPAY_MCHID ?? secrets?.mchId ?? '' }, problems, (value, name) => parseBoolean(value, name, problems))
     };
 
     if (problems.length) {

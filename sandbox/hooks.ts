@@ -16,7 +16,7 @@ export interface HooksContext {
     settings: SandboxSettings;
 }
 
-export const faultEndpoints = ['jscode2session', 'unifiedorder', 'orderquery', 'closeorder'];
+export const faultEndpoints = ['jscode2session', 'unifiedorder', 'orderquery', 'closeorder', 'refund', 'refundquery'];
 
 export const hookRoutes: Plugin<HooksContext> = {
     name: 'wxshop-sandbox-hooks',
@@ -107,7 +107,9 @@ export const hookRoutes: Plugin<HooksContext> = {
                     payload: Joi.object({
                         msPerScheduleSecond: Joi.number().min(0).max(10_000).description('wall milliseconds per second of the notify retry schedule'),
                         closeGuardMinutes: Joi.number().min(0).max(1440).description('closeorder refused this long after unifiedorder; 0 is off'),
-                        plainTextJson: Joi.boolean().description('api.weixin.qq.com answers JSON as text/plain, as WeChat does')
+                        plainTextJson: Joi.boolean().description('api.weixin.qq.com answers JSON as text/plain, as WeChat does'),
+                        refundSpacingSeconds: Joi.number().min(0).max(3600).description('refunds of one trade at least this far apart (WeChat: 60); 0 is off'),
+                        refundProcessingMs: Joi.number().integer().min(0).max(600_000).description('wall ms a refund stays PROCESSING before its outcome')
                     }).allow(null),
                     failAction: showValidationError
                 }

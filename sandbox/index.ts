@@ -9,6 +9,7 @@ import { Notifier } from './notifier';
 import { initialSettings, SandboxOptions, SandboxSettings } from './options';
 import { payV2Routes } from './pay-v2';
 import { phoneRoutes } from './phone';
+import { RefundBook, refundRoutes } from './refunds';
 import { Trades } from './trades';
 import { Waits } from './waits';
 
@@ -25,6 +26,7 @@ export class Sandbox {
     readonly waits = new Waits();
     readonly codes = new LoginCodes(this.clock);
     readonly trades = new Trades(this.clock);
+    readonly refunds = new RefundBook();
     readonly settings: SandboxSettings;
     readonly notifier: Notifier;
     readonly plugin: Plugin<void>;
@@ -52,7 +54,8 @@ export class Sandbox {
                     { plugin: loginRoutes, options: context },
                     { plugin: payV2Routes, options: context },
                     { plugin: phoneRoutes, options: context },
-                    { plugin: hookRoutes, options: context }
+                    { plugin: hookRoutes, options: context },
+                    { plugin: refundRoutes, options: { ...context, book: this.refunds } }
                 ]);
             }
         };

@@ -28,12 +28,18 @@ export interface SandboxSettings {
     plainTextJson: boolean;
     msPerScheduleSecond: number;
     closeGuardMinutes: number;
+    /** Refunds of one trade at least this many seconds apart (WeChat: 1 minute); 0 is off. */
+    refundSpacingSeconds: number;
+    /** Wall milliseconds an accepted refund stays PROCESSING before its outcome and notification. */
+    refundProcessingMs: number;
 }
 
 export function initialSettings(options: SandboxOptions): SandboxSettings {
     return {
         plainTextJson: options.plainTextJson ?? true,
         msPerScheduleSecond: options.msPerScheduleSecond ?? 1000,
-        closeGuardMinutes: options.closeGuardMinutes ?? 0
+        closeGuardMinutes: options.closeGuardMinutes ?? 0,
+        refundSpacingSeconds: 60,
+        refundProcessingMs: 50
     };
 }

@@ -184,7 +184,7 @@ function orderQuery({ trades }: PayV2Context, fields: Fields): Params {
         openid: trade.payer,
         is_subscribe: 'N',
         trade_type: trade.tradeType,
-        trade_state: 'SUCCESS',
+        trade_state: trade.state,
         bank_type: trade.bankType,
         total_fee: trade.totalFee,
         fee_type: trade.feeType,
@@ -194,7 +194,7 @@ function orderQuery({ trades }: PayV2Context, fields: Fields): Params {
         out_trade_no: trade.outTradeNo,
         attach: trade.attach,
         time_end: formatBeijingCompact(new Date(trade.paidAt!)),
-        trade_state_desc: '支付成功'
+        trade_state_desc: trade.state === 'REFUND' ? '转入退款' : '支付成功'
     };
 }
 

@@ -6,15 +6,16 @@ import * as Ids from './ids';
 /** prepay_id (and a NATIVE code_url) is usable for 2 hours (reference §2.3). */
 export const prepayTtlMs = 2 * 3600_000;
 
-export type TradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED';
+export type TradeState = 'NOTPAY' | 'SUCCESS' | 'CLOSED' | 'REFUND';
 
 export type TradeType = 'JSAPI' | 'NATIVE';
 
 /** The order state machine of reference §4 (refunds come later). */
 const transitions: Record<TradeState, TradeState[]> = {
     NOTPAY: ['SUCCESS', 'CLOSED'],
-    SUCCESS: [],
-    CLOSED: []
+    SUCCESS: ['REFUND'],
+    CLOSED: [],
+    REFUND: []
 };
 
 export interface Prepay {
@@ -57,7 +58,7 @@ export interface Trade extends NewTrade {
 
 /** Why WeChat refuses to act on a trade that is no longer payable, as err_code and err_code_des. */
 export function refusal(trade: Trade): { code: string; des: string } | undefined {
-    if (trade.state === 'SUCCESS') {
+    if (trade.state === 'SUCCESS' || trade.state === 'REFUND') {
         return { code: 'ORDERPAID', des: '该订单已支付' };
     }
 
@@ -116,6 +117,13 @@ export class Trades {
         trade.bankType = 'OTHERS';
         trade.transactionId = Ids.transactionId(trade.paidAt);
         this.byTransactionId.set(trade.transactionId, trade);
+    }
+
+    /** The first accepted refund turns the trade's state to REFUND (reference §4). */
+    refunded(trade: Trade): void {
+        if (trade.state === 'SUCCESS') {
+            this.move(trade, 'REFUND');
+        }
     }
 
     close(trade: Trade): void {

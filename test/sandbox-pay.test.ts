@@ -226,7 +226,7 @@ describe('the notifier', () => {
     it('keeps the last 1000 deliveries', async () => {
         const clock = new SimClock();
         const trades = new Trades(clock);
-        const notifier = new Notifier({ options: credentials(), settings: { plainTextJson: true, msPerScheduleSecond: 1, closeGuardMinutes: 0 }, clock, waits: new Waits() });
+        const notifier = new Notifier({ options: credentials(), settings: { plainTextJson: true, msPerScheduleSecond: 1, closeGuardMinutes: 0, refundSpacingSeconds: 60, refundProcessingMs: 50 }, clock, waits: new Waits() });
         const trade = trades.create({
             outTradeNo: 'T000001', appid: 'wx0000000000000000', mchId: '1900000109', signType: 'MD5', signTypeGiven: false, fingerprint: '[]',
             tradeType: 'JSAPI', totalFee: 1, feeType: 'CNY', notifyUrl: 'http://127.0.0.1:9/notify', openid: payerOpenid
