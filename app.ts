@@ -11,6 +11,7 @@ import type { AppContext } from './lib/context';
 import { JobRunner } from './lib/jobs/runner';
 import { LoginClient } from './lib/wechat/login';
 import { PayV2Client } from './lib/wechatpay/client';
+import { merchantTlsAgent } from './lib/wechatpay/refund';
 import { initModels } from './models';
 import { authPlugin } from './plugins/auth';
 import { docsPlugin } from './plugins/docs';
@@ -22,6 +23,7 @@ import { goodsRoutes } from './routes/goods';
 import { healthRoutes } from './routes/health';
 import { orderRoutes } from './routes/orders';
 import { paymentRoutes } from './routes/payments';
+import { refundNotifyRoutes } from './routes/refund-notify';
 import { shopRoutes } from './routes/shops';
 import { userRoutes } from './routes/users';
 
@@ -56,6 +58,16 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
     await prepareDatabase(sequelize, { migrate: config.sandbox, seed: config.demo });
 
     const ownSandbox = () => `${server.info.uri}${sandboxPrefix}`;
+    const pay = new PayV2Client({
+        appId: config.wechat.appId,
+        mchId: config.pay.mchId,
+        apiKey: config.pay.apiKey,
+        signType: config.pay.signType,
+        baseUrl: config.pay.apiBase ? () => config.pay.apiBase! : ownSandbox,
+        timeoutMs: config.pay.timeoutMs,
+        httpsAgent: merchantTlsAgent(config.refunds.clientCertificate, config.refunds.apiCa)
+    });
+    const merchant = { appId: config.wechat.appId, mchId: config.pay.mchId };
     const context: AppContext = {
         config,
         sequelize,
@@ -66,16 +78,18 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
             baseUrl: config.wechat.apiBase ? () => config.wechat.apiBase! : ownSandbox,
             timeoutMs: config.wechat.timeoutMs
         }),
-        pay: new PayV2Client({
-            appId: config.wechat.appId,
-            mchId: config.pay.mchId,
+        pay,
+        merchant,
+        notifyUrl: () => config.pay.notifyUrl ?? `${server.info.uri}/orders/pay/notify`,
+        refunds: {
+            sequelize,
+            pay,
+            merchant,
             apiKey: config.pay.apiKey,
-            signType: config.pay.signType,
-            baseUrl: config.pay.apiBase ? () => config.pay.apiBase! : ownSandbox,
-            timeoutMs: config.pay.timeoutMs
-        }),
-        merchant: { appId: config.wechat.appId, mchId: config.pay.mchId },
-        notifyUrl: () => config.pay.notifyUrl ?? `${server.info.uri}/orders/pay/notify`
+            config: config.refunds,
+            notifyUrl: () => config.refunds.notifyUrl ?? `${server.info.uri}/orders/refund/notify`,
+            log: (message) => server.log(['warn', 'refunds'], message)
+        }
     };
 
     server.app.context = context;
@@ -89,7 +103,7 @@ export async function createServer(config: Config): Promise<Hapi.Server> {
         await server.register({ plugin: sandboxPlugin, options: { config } });
     }
 
-    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes]) {
+    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, refundNotifyRoutes]) {
         await server.register({ plugin: routes, options: context });
     }
 
@@ -130,6 +144,7 @@ async function main(): Promise<void> {
 
     if (config.demo) {
         console.log(`  demo mode: SQLite at ${config.database.url.replace(/^sqlite:/, '')}, generated credentials in ${config.dataDir}`);
+        console.log(`  throwaway CA and merchant API certificate (refunds, mutual TLS): ${config.refunds.certificateSource}`);
     }
 
     const shutdown = async (signal: string) => {

@@ -21,6 +21,8 @@ export interface RefundConfig {
     refundNoPrefix: string;
     /** Refund in full, by a job, money that arrived for an order already closed. */
     autoRefundLatePayments: boolean;
+    /** Undefined: beside WECHATPAY_NOTIFY_URL, or this server's own /orders/refund/notify. */
+    notifyUrl?: string;
 }
 
 const prefixPattern = /^[0-9A-Za-z_\-|*@]{1,16}$/;
@@ -142,7 +144,14 @@ export function loadRefundConfig(env: Env, context: { demo: boolean; dataDir: st
         problems.push(`REFUND_NO_PREFIX must be 1-16 of 0-9 A-Z a-z _ - | * @ (got "${refundNoPrefix}")`);
     }
 
+    const notifyUrl = env.WECHATPAY_REFUND_NOTIFY_URL
+        ?? (env.WECHATPAY_NOTIFY_URL && /^https?:\/\//.test(env.WECHATPAY_NOTIFY_URL) ? new URL('/orders/refund/notify', env.WECHATPAY_NOTIFY_URL).href : undefined);
+    if (notifyUrl !== undefined && !/^https?:\/\/[^?#\s]+$/.test(notifyUrl)) {
+        problems.push('WECHATPAY_REFUND_NOTIFY_URL must be an http(s) URL without a query string');
+    }
+
     return {
+        notifyUrl,
         clientCertificate,
         certificateSource,
         apiCa: pemOrFile(env, 'WECHATPAY_API_CA', problems),

@@ -29,7 +29,7 @@ const refundStatuses = new Set<string>(['PROCESSING', 'SUCCESS', 'CHANGE', 'REFU
 
 /** The agent that presents the merchant API certificate; `ca` adds a CA to trust (the standalone simulator's). */
 export function merchantTlsAgent(certificate: ClientCertificate | undefined, ca?: string): Https.Agent {
-    return new Https.Agent({ keepAlive: true, ...certificate, ...(ca ? { ca } : {}) });
+    return new Https.Agent({ keepAlive: false, ...certificate, ...(ca ? { ca } : {}) });
 }
 
 /** Resolves to WeChat's refund_id once it has accepted the refund (accepted, not refunded: reference §2.8). */
