@@ -3,7 +3,7 @@ import * as Fs from 'fs';
 import * as Path from 'path';
 import * as Tls from 'tls';
 
-import { ThrowawayCa } from '../lib/tls/throwaway-ca';
+import { ThrowawayCa, writeTlsMaterial } from '../lib/tls/throwaway-ca';
 
 type Env = Record<string, string | undefined>;
 
@@ -103,19 +103,12 @@ function pkcs12(env: Env, mchId: string, problems: string[]): ClientCertificate 
  */
 export function demoCertificates(dataDir: string, mchId: string): { cert: string; key: string; folder: string } {
     const folder = Path.join(dataDir, 'demo-tls');
-    const files = { caCert: 'ca.pem', caKey: 'ca-key.pem', cert: 'apiclient_cert.pem', key: 'apiclient_key.pem' };
-    const path = (name: keyof typeof files) => Path.join(folder, files[name]);
-    if (!Fs.existsSync(path('cert')) || !Fs.existsSync(path('key'))) {
-        const ca = ThrowawayCa.create('wxshop demo CA');
-        const merchant = ca.issueMerchant(mchId);
-        Fs.mkdirSync(folder, { recursive: true });
-        Fs.writeFileSync(path('caCert'), ca.pem.cert);
-        Fs.writeFileSync(path('caKey'), ca.pem.key, { mode: 0o600 });
-        Fs.writeFileSync(path('cert'), merchant.cert);
-        Fs.writeFileSync(path('key'), merchant.key, { mode: 0o600 });
+    let files = { cert: Path.join(folder, 'apiclient_cert.pem'), key: Path.join(folder, 'apiclient_key.pem') };
+    if (!Fs.existsSync(files.cert) || !Fs.existsSync(files.key)) {
+        files = writeTlsMaterial(folder, ThrowawayCa.create('wxshop demo CA'), mchId);
     }
 
-    return { cert: Fs.readFileSync(path('cert'), 'utf8'), key: Fs.readFileSync(path('key'), 'utf8'), folder };
+    return { cert: Fs.readFileSync(files.cert, 'utf8'), key: Fs.readFileSync(files.key, 'utf8'), folder };
 }
 
 export function loadRefundConfig(env: Env, context: { demo: boolean; dataDir: string; mchId: string }, problems: string[], parseBoolean: (value: string | undefined, name: string) => boolean | undefined): RefundConfig {

@@ -54,28 +54,39 @@ const refundWindowMs = 365 * 86_400_000;
 const pageSize = 10;
 const outRefundNoPattern = /^[0-9A-Za-z_\-|*@]{1,64}$/;
 
+interface Armed<T> {
+    value: T;
+    outTradeNo?: string;
+}
+
+function takeArmed<T>(queue: Array<Armed<T>>, trade: Trade): T | undefined {
+    const index = queue.findIndex((armed) => armed.outTradeNo === undefined || armed.outTradeNo === trade.outTradeNo);
+    return index < 0 ? undefined : queue.splice(index, 1)[0].value;
+}
+
 /** The simulator's refunds, by out_refund_no and refund_id, and per trade in the order they were made. */
 export class RefundBook {
     readonly byOutRefundNo = new Map<string, SimRefund>();
     readonly byRefundId = new Map<string, SimRefund>();
     readonly byTrade = new Map<string, SimRefund[]>();
-    private readonly outcomes: RefundOutcome[] = [];
-    private readonly notifyFaults: RefundNotifyFault[] = [];
+    private readonly outcomes: Array<Armed<RefundOutcome>> = [];
+    private readonly notifyFaults: Array<Armed<RefundNotifyFault>> = [];
 
-    armOutcome(outcome: RefundOutcome, times: number): void {
-        this.outcomes.push(...Array<RefundOutcome>(times).fill(outcome));
+    /** `outTradeNo` aims it at the refunds of one trade; without it, at the next refund of any. */
+    armOutcome(outcome: RefundOutcome, times: number, outTradeNo?: string): void {
+        this.outcomes.push(...Array.from({ length: times }, () => ({ value: outcome, outTradeNo })));
     }
 
-    armNotifyFault(fault: RefundNotifyFault, times: number): void {
-        this.notifyFaults.push(...Array<RefundNotifyFault>(times).fill(fault));
+    armNotifyFault(fault: RefundNotifyFault, times: number, outTradeNo?: string): void {
+        this.notifyFaults.push(...Array.from({ length: times }, () => ({ value: fault, outTradeNo })));
     }
 
-    nextOutcome(): RefundOutcome {
-        return this.outcomes.shift() ?? 'SUCCESS';
+    nextOutcome(trade: Trade): RefundOutcome {
+        return takeArmed(this.outcomes, trade) ?? 'SUCCESS';
     }
 
-    nextNotifyFault(): RefundNotifyFault | undefined {
-        return this.notifyFaults.shift();
+    nextNotifyFault(trade: Trade): RefundNotifyFault | undefined {
+        return takeArmed(this.notifyFaults, trade);
     }
 
     ofTrade(trade: Trade): SimRefund[] {
@@ -124,7 +135,7 @@ export function refundNotification(refund: SimRefund, options: { appId: string; 
 export function finishRefund(context: RefundsContext, book: RefundBook, refund: SimRefund, status: Exclude<SimRefundStatus, 'PROCESSING'>): void {
     refund.status = status;
     refund.successAt = status === 'SUCCESS' ? context.clock.now() : undefined;
-    const fault = book.nextNotifyFault();
+    const fault = book.nextNotifyFault(refund.trade);
     const target = { notifyUrl: refund.notifyUrl, outTradeNo: refund.trade.outTradeNo, transactionId: refund.trade.transactionId, outRefundNo: refund.outRefundNo };
     // Delivery catches its own errors; this only keeps a bug from becoming an unhandled rejection.
     // $lab:coverage:off$
@@ -195,7 +206,8 @@ function refund(context: RefundsContext, book: RefundBook, fields: Fields): Para
         throw new BusinessError('ERROR', `一笔订单最多退款${maxRefundsPerTrade}次`);
     }
 
-    // A closed refund gave its money back to the refundable amount; every other one holds it.
+    // A closed refund gave its money back to the refundable amount; every other one holds it, an abnormal (CHANGE) one
+    // too: whether WeChat frees that for a new API refund is not documented, so the stricter reading.
     const held = earlier.filter((other) => other.status !== 'REFUNDCLOSE').reduce((sum, other) => sum + other.refundFee, 0);
     if (held + refundFee > trade.totalFee) {
         throw new BusinessError('ERROR', '申请退款金额超过订单可退金额');
@@ -220,7 +232,7 @@ function refund(context: RefundsContext, book: RefundBook, fields: Fields): Para
     };
     book.add(made);
     context.trades.refunded(trade);
-    const outcome = book.nextOutcome();
+    const outcome = book.nextOutcome(trade);
     if (outcome !== 'HOLD') {
         void context.waits.sleep(context.settings.refundProcessingMs).then((elapsed) => elapsed && finishRefund(context, book, made, outcome));
     }
@@ -338,14 +350,15 @@ export const refundRoutes: Plugin<RefundsContext & { book: RefundBook }> = {
                 validate: {
                     payload: Joi.object({
                         outcome: Joi.string().valid('SUCCESS', 'CHANGE', 'REFUNDCLOSE', 'HOLD').required(),
-                        times: Joi.number().integer().min(1).max(1000).default(1)
+                        times: Joi.number().integer().min(1).max(1000).default(1),
+                        outTradeNo: Joi.string().max(32).description('only for the refunds of this trade')
                     }),
                     failAction: showValidationError
                 }
             },
             handler: (request, h) => {
-                const { outcome, times } = request.payload as { outcome: RefundOutcome; times: number };
-                book.armOutcome(outcome, times);
+                const { outcome, times, outTradeNo } = request.payload as { outcome: RefundOutcome; times: number; outTradeNo?: string };
+                book.armOutcome(outcome, times, outTradeNo);
                 return h.response().code(204);
             }
         });
@@ -392,14 +405,15 @@ export const refundRoutes: Plugin<RefundsContext & { book: RefundBook }> = {
                         mode: Joi.string().valid('drop', 'duplicate', 'delay', 'badkey').required(),
                         times: Joi.number().integer().min(1).max(1000).default(1),
                         count: Joi.number().integer().min(1).max(20),
-                        delayMs: Joi.number().integer().min(0).max(600_000).when('mode', { is: 'delay', then: Joi.required() })
+                        delayMs: Joi.number().integer().min(0).max(600_000).when('mode', { is: 'delay', then: Joi.required() }),
+                        outTradeNo: Joi.string().max(32).description('only for the refunds of this trade')
                     }),
                     failAction: showValidationError
                 }
             },
             handler: (request, h) => {
-                const { times, ...fault } = request.payload as RefundNotifyFault & { times: number };
-                book.armNotifyFault(fault, times);
+                const { times, outTradeNo, ...fault } = request.payload as RefundNotifyFault & { times: number; outTradeNo?: string };
+                book.armNotifyFault(fault, times, outTradeNo);
                 return h.response().code(204);
             }
         });

@@ -1,4 +1,6 @@
 import * as Crypto from 'crypto';
+import * as Fs from 'fs';
+import * as Path from 'path';
 
 import * as Forge from 'node-forge';
 
@@ -70,4 +72,15 @@ export class ThrowawayCa {
         cert.sign(this.key, Forge.md.sha256.create());
         return { cert: Forge.pki.certificateToPem(cert), key: keys.pem };
     }
+}
+
+/** The CA's certificate and a merchant client certificate issued by it, as files a merchant's config can name. */
+export function writeTlsMaterial(folder: string, ca: ThrowawayCa, mchId: string): Record<'ca' | 'cert' | 'key', string> {
+    const merchant = ca.issueMerchant(mchId);
+    const files = { ca: Path.join(folder, 'ca.pem'), cert: Path.join(folder, 'apiclient_cert.pem'), key: Path.join(folder, 'apiclient_key.pem') };
+    Fs.mkdirSync(folder, { recursive: true });
+    Fs.writeFileSync(files.ca, ca.pem.cert);
+    Fs.writeFileSync(files.cert, merchant.cert);
+    Fs.writeFileSync(files.key, merchant.key, { mode: 0o600 });
+    return files;
 }
