@@ -9,6 +9,7 @@ import { Notifier } from './notifier';
 import { initialSettings, SandboxOptions, SandboxSettings } from './options';
 import { payV2Routes } from './pay-v2';
 import { phoneRoutes } from './phone';
+import { refundHookRoutes } from './refund-hooks';
 import { RefundBook, refundRoutes } from './refunds';
 import { Trades } from './trades';
 import { Waits } from './waits';
@@ -55,7 +56,8 @@ export class Sandbox {
                     { plugin: payV2Routes, options: context },
                     { plugin: phoneRoutes, options: context },
                     { plugin: hookRoutes, options: context },
-                    { plugin: refundRoutes, options: { ...context, book: this.refunds } }
+                    { plugin: refundRoutes, options: { ...context, book: this.refunds } },
+                    { plugin: refundHookRoutes, options: { ...context, book: this.refunds } }
                 ]);
             }
         };

@@ -63,7 +63,7 @@ describe('refunds over mutual TLS to the standalone simulator', () => {
         expect(wechat.server.info.protocol).to.equal('https');
         const { user, order } = await unpaidOrder(app, { price: 990 });
         const params = (await pay(app, user, order.id)).body;
-        expect(params.package).to.startWith('prepay_id=');
+        expect(String(params.package).startsWith('prepay_id=')).to.be.true();
         const paid = await axios.post(`${wechat.server.info.uri}/__sim/pay`, { prepayId: params.package.slice('prepay_id='.length) }, { httpsAgent: trustCa });
         expect(paid.status).to.equal(200);
         await eventuallyStatus(app, user, order.id, 'paid');
