@@ -964,7 +964,7 @@ describe('the standalone simulator: WeChat Pay API v2', () => {
         });
 
         it('refuses an unknown endpoint or kind', async () => {
-            const endpoint = await client.hook('faults', { endpoint: 'refund', kind: 'errcode' });
+            const endpoint = await client.hook('faults', { endpoint: 'downloadbill', kind: 'errcode' });
             expect(endpoint.status).to.equal(400);
             expect(endpoint.body.message).to.contain('endpoint');
             expect((await client.hook('faults', { endpoint: 'orderquery', kind: 'explode' })).status).to.equal(400);
@@ -975,7 +975,7 @@ describe('the standalone simulator: WeChat Pay API v2', () => {
 
         it('POST /__sim/settings answers every knob and changes the ones given', async () => {
             const current = await client.hook('settings', {});
-            expect(current.body).to.equal({ plainTextJson: true, msPerScheduleSecond: 1, closeGuardMinutes: 0 });
+            expect(current.body).to.equal({ plainTextJson: true, msPerScheduleSecond: 1, closeGuardMinutes: 0, refundSpacingSeconds: 60, refundProcessingMs: 50 });
             expect((await client.hook('settings')).body).to.equal(current.body);
             expect((await client.hook('settings', { msPerScheduleSecond: -1 })).status).to.equal(400);
 
@@ -1020,7 +1020,7 @@ describe('a stopping simulator', () => {
         const previous = receiver;
         receiver = receiverHere;
         try {
-            expect(sandbox.settings).to.equal({ msPerScheduleSecond: 1000, plainTextJson: false, closeGuardMinutes: 5 });
+            expect(sandbox.settings).to.equal({ msPerScheduleSecond: 1000, plainTextJson: false, closeGuardMinutes: 5, refundSpacingSeconds: 60, refundProcessingMs: 50 });
 
             // A notification waiting for its first retry (15 real seconds away).
             const failing = await client.placed({ notify_url: receiverHere.url('failing', () => ({ body: failReply })) });
