@@ -121,6 +121,26 @@ describe('the simulator\'s refunds', () => {
         expect([row.status, row.refundReservedFee, row.refundedFee]).to.equal(['paid', 0, 0]);
     });
 
+    it('refundquery failures and PROCESSING answers keep a refund processing and ask again later', async () => {
+        const { order } = await paidOrder(app, { price: 1000 });
+        await sim(app, 'refund-outcomes', { outcome: 'HOLD', outTradeNo: order.outTradeNo });
+        const { refund } = await requestRefund(refundContext(app), { orderId: order.id, amount: 1000, reason: 'slow', actor: { kind: 'staff', id: 3 } });
+        await sim(app, 'faults', { endpoint: 'refundquery', kind: 'http500', times: 3 });
+        await runRefundJobs(refundContext(app), new Date(Date.now() + 11_000));
+        const afterFailure = (await Refund.findByPk(refund.id))!;
+        expect([afterFailure.status, afterFailure.attempts]).to.equal(['processing', 2]);
+        expect(afterFailure.nextAttemptAt!.getTime()).to.be.above(Date.now() + 11_000);
+
+        await runRefundJobs(refundContext(app), new Date(Date.now() + 120_000));       // WeChat: still PROCESSING
+        const stillProcessing = (await Refund.findByPk(refund.id))!;
+        expect([stillProcessing.status, stillProcessing.attempts]).to.equal(['processing', 3]);
+
+        await sim(app, 'refunds/complete', { outRefundNo: refund.outRefundNo, outcome: 'SUCCESS' });
+        await eventuallyRefund(refund.id, 'succeeded');
+        await runRefundJobs(refundContext(app), new Date(Date.now() + 3600_000));       // nothing left to ask about
+        expect((await Refund.findByPk(refund.id))!.attempts).to.equal(3);
+    });
+
     it('rejects hook input it cannot act on', async () => {
         expect((await sim(app, 'refunds/complete', { outRefundNo: 'R-none', outcome: 'SUCCESS' })).statusCode).to.equal(404);
         expect((await sim(app, 'refund-outcomes', { outcome: 'MAYBE' })).statusCode).to.equal(400);
