@@ -15,6 +15,7 @@ import { JobRunner } from './lib/jobs/runner';
 import { DemoStaff, ensureDemoStaff } from './lib/merchant/demo';
 import { LoginClient } from './lib/wechat/login';
 import { PayV2Client } from './lib/wechatpay/client';
+import { merchantTlsAgent } from './lib/wechatpay/refund';
 import { initModels } from './models';
 import { authPlugin } from './plugins/auth';
 import { docsPlugin } from './plugins/docs';
@@ -31,6 +32,7 @@ import { merchantCatalogueRoutes } from './routes/merchant-catalogue';
 import { merchantOrderRoutes } from './routes/merchant-orders';
 import { orderRoutes } from './routes/orders';
 import { paymentRoutes } from './routes/payments';
+import { refundNotifyRoutes } from './routes/refund-notify';
 import { shopRoutes } from './routes/shops';
 import { userRoutes } from './routes/users';
 
@@ -90,6 +92,16 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
 
     const ownSandbox = () => `${server.info.uri}${sandboxPrefix}`;
     const clock = new AdjustableClock();
+    const pay = new PayV2Client({
+        appId: config.wechat.appId,
+        mchId: config.pay.mchId,
+        apiKey: config.pay.apiKey,
+        signType: config.pay.signType,
+        baseUrl: config.pay.apiBase ? () => config.pay.apiBase! : ownSandbox,
+        timeoutMs: config.pay.timeoutMs,
+        httpsAgent: merchantTlsAgent(config.refunds.clientCertificate, config.refunds.apiCa)
+    });
+    const merchant = { appId: config.wechat.appId, mchId: config.pay.mchId };
     const context: AppContext = {
         config,
         sequelize,
@@ -100,17 +112,20 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
             baseUrl: config.wechat.apiBase ? () => config.wechat.apiBase! : ownSandbox,
             timeoutMs: config.wechat.timeoutMs
         }),
-        pay: new PayV2Client({
-            appId: config.wechat.appId,
-            mchId: config.pay.mchId,
+        pay,
+        merchant,
+        notifyUrl: () => config.pay.notifyUrl ?? `${server.info.uri}/orders/pay/notify`,
+        refunds: {
+            sequelize,
+            pay,
+            merchant,
             apiKey: config.pay.apiKey,
-            signType: config.pay.signType,
-            baseUrl: config.pay.apiBase ? () => config.pay.apiBase! : ownSandbox,
-            timeoutMs: config.pay.timeoutMs
-        }),
-        merchant: { appId: config.wechat.appId, mchId: config.pay.mchId },
-        clock,
-        notifyUrl: () => config.pay.notifyUrl ?? `${server.info.uri}/orders/pay/notify`
+            clock,
+            config: config.refunds,
+            notifyUrl: () => config.refunds.notifyUrl ?? `${server.info.uri}/orders/refund/notify`,
+            log: (message) => server.log(['warn', 'refunds'], message)
+        },
+        clock
     };
 
     await server.register({ plugin: loggingPlugin, options: { level: config.logLevel } });
@@ -125,7 +140,7 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
         await server.register({ plugin: sandboxPlugin, options: { config, clock } });
     }
 
-    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes]) {
+    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, refundNotifyRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes]) {
         await server.register({ plugin: routes, options: context });
     }
 
@@ -163,7 +178,10 @@ export function startBanner(config: Config, base: string, demoStaff: DemoStaff[]
         `wxshop ${version} listening on ${base}`,
         `  Swagger:  ${base}/documentation`,
         ...config.sandbox ? [`  WeChat simulator: ${base}${sandboxPrefix} (try: curl -X POST ${base}${sandboxPrefix}/__sim/login-codes)`] : [],
-        ...config.demo ? [`  demo mode: ${describeDatabase(config.database.url)}, generated credentials in ${config.dataDir}${staff.join('')}`] : []
+        ...config.demo ? [
+            `  demo mode: ${describeDatabase(config.database.url)}, generated credentials in ${config.dataDir}${staff.join('')}`,
+            `  throwaway CA and merchant API certificate (refunds, mutual TLS): ${config.refunds.certificateSource}`
+        ] : []
     ];
 }
 

@@ -5,6 +5,7 @@ import * as Path from 'path';
 import { maskCredentials } from '../lib/masked-url';
 import { projectRoot } from '../lib/paths';
 import { loadPayV3Config, PayV3Config } from './pay-v3';
+import { loadRefundConfig, RefundConfig } from './refunds';
 
 export type SignType = 'MD5' | 'HMAC-SHA256';
 
@@ -51,6 +52,8 @@ export interface Config {
     validateResponses: boolean;
     http: HttpConfig;
     merchant: MerchantConfig;
+    /** Refunds (WeChat Pay v2): the merchant API certificate for mutual TLS and the refund settings. */
+    refunds: RefundConfig;
 }
 
 export interface HttpConfig {
@@ -189,7 +192,8 @@ export function loadConfig(rawEnv: Env = process.env): Config {
         trustedProxies: (env.TRUSTED_PROXIES ?? '').split(',').map((ip) => ip.trim()).filter(Boolean),
         validateResponses: parseBoolean(env.RESPONSE_VALIDATION, 'RESPONSE_VALIDATION', problems) ?? !production,
         http: httpConfig(env, production, problems),
-        merchant: merchantConfig(env, jwtSecret, problems)
+        merchant: merchantConfig(env, jwtSecret, problems),
+        refunds: loadRefundConfig(env, { demo, dataDir, mchId: env.WECHATPAY_MCHID ?? secrets?.mchId ?? '' }, problems, (value, name) => parseBoolean(value, name, problems))
     };
 
     if (problems.length) {

@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { AdjustableClock } from './clock';
 import type { Models } from '../models';
 import type { Merchant } from './orders/payments';
+import type { RefundContext } from './refunds/context';
 import type { LoginClient } from './wechat/login';
 import type { PayV2Client } from './wechatpay/client';
 
@@ -19,4 +20,6 @@ export interface AppContext {
     clock: AdjustableClock;
     /** Where WeChat sends payment notifications: WECHATPAY_NOTIFY_URL, or this server's own notify route. */
     notifyUrl: () => string;
+    /** The refund service's own context (lib/refunds). */
+    refunds: RefundContext;
 }

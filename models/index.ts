@@ -8,6 +8,11 @@ export { OrderEvent } from './order-event';
 export { PaymentAnomaly } from './payment-anomaly';
 
 export const orderStatuses = ['unpaid', 'closing', 'paid', 'closed', 'refunding', 'refunded'] as const;
+import { initRefund, Refund } from './refund';
+
+export { Refund } from './refund';
+export type { ActorKind, RefundStatus } from './refund';
+
 export type OrderStatus = typeof orderStatuses[number];
 export type TradeType = 'JSAPI' | 'NATIVE';
 
@@ -69,6 +74,12 @@ export class Order extends Model<InferAttributes<Order>, InferCreationAttributes
     declare nextReconcileAt: CreationOptional<Date | null>;
     declare reconcileAttempts: CreationOptional<number>;
     declare claimedUntil: CreationOptional<Date | null>;
+    /** Refunds (models/refund.ts): fen confirmed refunded; fen refunded or in flight; refunds asked; last sent; stock given back. */
+    declare refundedFee: CreationOptional<number>;
+    declare refundReservedFee: CreationOptional<number>;
+    declare refundCount: CreationOptional<number>;
+    declare refundSubmittedAt: CreationOptional<Date | null>;
+    declare restockedAt: CreationOptional<Date | null>;
     declare createdAt: CreationOptional<Date>;
     declare updatedAt: CreationOptional<Date>;
 
@@ -116,6 +127,7 @@ export interface Models extends MerchantModels {
     OrderItem: typeof OrderItem;
     IdempotencyKey: typeof IdempotencyKey;
     Payment: typeof Payment;
+    Refund: typeof Refund;
 }
 
 const id = { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true };
@@ -170,6 +182,11 @@ export function initModels(sequelize: Sequelize): Models {
         nextReconcileAt: { type: DataTypes.DATE(3), allowNull: true },
         reconcileAttempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
         claimedUntil: { type: DataTypes.DATE(3), allowNull: true },
+        refundedFee: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+        refundReservedFee: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+        refundCount: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+        refundSubmittedAt: { type: DataTypes.DATE(3), allowNull: true },
+        restockedAt: { type: DataTypes.DATE(3), allowNull: true },
         ...timestamps
     }, { sequelize, tableName: 'orders' });
 
@@ -213,5 +230,8 @@ export function initModels(sequelize: Sequelize): Models {
     OrderItem.belongsTo(Order, { foreignKey: 'orderId', as: 'order' });
     OrderItem.belongsTo(Goods, { foreignKey: 'goodsId', as: 'goods' });
 
-    return { User, Shop, Goods, Order, OrderItem, IdempotencyKey, Payment, ...initMerchantModels(sequelize) };
+    initRefund(sequelize);
+    Order.hasMany(Refund, { foreignKey: 'orderId', as: 'refunds' });
+
+    return { User, Shop, Goods, Order, OrderItem, IdempotencyKey, Payment, Refund, ...initMerchantModels(sequelize) };
 }

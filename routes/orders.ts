@@ -35,7 +35,8 @@ export const orderSchema = Joi.object({
     paidAt: Joi.date().allow(null).required(),
     transactionId: Joi.string().allow(null).required().description("WeChat's transaction_id once paid"),
     closedAt: Joi.date().allow(null).required(),
-    refundRequired: Joi.boolean().required().description('money arrived after the order was closed: the merchant must refund it')
+    refundRequired: Joi.boolean().required().description('money arrived after the order was closed: the merchant must refund it'),
+    refundedFee: Joi.number().integer().min(0).required().description('fen WeChat has confirmed refunded (lib/refunds)')
 }).label('Order');
 
 const orderParams = Joi.object({ orderId: Schemas.id.required() });

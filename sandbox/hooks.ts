@@ -19,7 +19,7 @@ export interface HooksContext {
     settings: SandboxSettings;
 }
 
-export const faultEndpoints = ['jscode2session', 'unifiedorder', 'orderquery', 'closeorder'];
+export const faultEndpoints = ['jscode2session', 'unifiedorder', 'orderquery', 'closeorder', 'refund', 'refundquery'];
 
 export const hookRoutes: Plugin<HooksContext> = {
     name: 'wxshop-sandbox-hooks',
@@ -141,7 +141,9 @@ export const hookRoutes: Plugin<HooksContext> = {
                         requirePaySign: Joi.boolean().description('the phone pays a prepayId only with a valid paySign (default true)'),
                         closeLagMs: Joi.number().integer().min(0).max(86_400_000).description('closeorder succeeds but the trade stays payable this long (default 0)'),
                         payAfterExpireMs: Joi.number().integer().min(0).max(86_400_000).description('a trade can be paid this long after time_expire (default 0)'),
-                        plainTextJson: Joi.boolean().description('api.weixin.qq.com answers JSON as text/plain, as WeChat does')
+                        plainTextJson: Joi.boolean().description('api.weixin.qq.com answers JSON as text/plain, as WeChat does'),
+                        refundSpacingSeconds: Joi.number().min(0).max(3600).description('refunds of one trade at least this far apart (WeChat: 60); 0 is off'),
+                        refundProcessingMs: Joi.number().integer().min(0).max(600_000).description('wall ms a refund stays PROCESSING before its outcome')
                     }).allow(null),
                     failAction: showValidationError
                 }

@@ -47,3 +47,8 @@ function randomDigits(count: number): string {
     return digits;
 }
 
+
+/** 29 digits, like '50000408942018111907145868882'. */
+export function refundId(now: number): string {
+    return `5000${randomDigits(6)}${formatBeijingCompact(new Date(now)).slice(0, 8)}${randomDigits(11)}`;
+}

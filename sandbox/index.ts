@@ -12,6 +12,8 @@ import { initialSettings, SandboxOptions, SandboxSettings } from './options';
 import { payV2Routes } from './pay-v2';
 import { SandboxV3 } from './pay-v3';
 import { phoneRoutes } from './phone';
+import { refundHookRoutes } from './refund-hooks';
+import { RefundBook, refundRoutes } from './refunds';
 import { Trades } from './trades';
 import { Waits } from './waits';
 
@@ -27,6 +29,7 @@ export class Sandbox {
     readonly waits = new Waits();
     readonly codes: LoginCodes;
     readonly trades: Trades;
+    readonly refunds = new RefundBook();
     readonly settings: SandboxSettings;
     readonly notifier: Notifier;
     /** API v3, when the options carry the merchant's v3 material. */
@@ -60,7 +63,9 @@ export class Sandbox {
                     { plugin: loginRoutes, options: context },
                     { plugin: payV2Routes, options: context },
                     { plugin: phoneRoutes, options: context },
-                    { plugin: hookRoutes, options: context }
+                    { plugin: hookRoutes, options: context },
+                    { plugin: refundRoutes, options: { ...context, book: this.refunds } },
+                    { plugin: refundHookRoutes, options: { ...context, book: this.refunds } }
                 ]);
                 if (this.v3) {
                     await server.register(this.v3.plugin);

@@ -30,9 +30,19 @@ export interface NotifyFault {
     delayMs?: number;
 }
 
+/** Where a notification goes and what the log files it under. */
+export interface NotifyTarget {
+    notifyUrl: string;
+    outTradeNo: string;
+    transactionId?: string;
+    /** Set for refund notifications. */
+    outRefundNo?: string;
+}
+
 export interface Delivery {
     outTradeNo: string;
     transactionId: string;
+    outRefundNo?: string;
     attempt: number;
     /** Simulator time of the attempt, ISO 8601. */
     at: string;
@@ -72,11 +82,19 @@ export class Notifier {
 
     /** Runs the whole delivery of one notification; resolves when it succeeded, gave up, or the simulator stopped. */
     async notify(trade: Trade): Promise<void> {
+        const fault = this.faults.shift();
+        await this.send(trade, fault, () => this.message(trade, fault));
+    }
+
+    /**
+     * Delivers one notification body to `target.notifyUrl` on WeChat's retry schedule (reference §2.7): the pay
+     * notification above and the refund notification (sandbox/refunds.ts) alike. `fault` drops, delays or duplicates it.
+     */
+    async send(target: NotifyTarget, fault: NotifyFault | undefined, makeBody: () => string): Promise<void> {
         const { waits, settings } = this.context;
         const generation = waits.generation;
-        const fault = this.faults.shift();
         if (fault?.mode === 'drop') {
-            this.record(trade, 1, { outcome: 'dropped' });
+            this.record(target, 1, { outcome: 'dropped' });
             return;
         }
 
@@ -84,11 +102,11 @@ export class Notifier {
             return;
         }
 
-        const body = this.message(trade, fault);
+        const body = makeBody();
         const schedule = this.context.options.notifySchedule ?? officialSchedule;
         for (let attempt = 1; ; ++attempt) {
             const copies = attempt === 1 && fault?.mode === 'duplicate' ? fault.count ?? 3 : 1;
-            const results = await Promise.all(Array.from({ length: copies }, () => this.deliver(trade, body, attempt, generation)));
+            const results = await Promise.all(Array.from({ length: copies }, () => this.deliver(target, body, attempt, generation)));
             if (results.includes(true) || attempt > schedule.length || waits.generation !== generation) {
                 return;
             }
@@ -127,7 +145,7 @@ export class Notifier {
         return toXml(signAnswer(fields, options.apiKey, signType, fault?.mode === 'badsign'));
     }
 
-    private async deliver(trade: Trade, body: string, attempt: number, generation: number): Promise<boolean> {
+    private async deliver(trade: NotifyTarget, body: string, attempt: number, generation: number): Promise<boolean> {
         const { waits, clock, options } = this.context;
         const at = new Date(clock.now()).toISOString();
         const timeoutMs = options.notifyTimeoutMs ?? 5000;
@@ -169,10 +187,11 @@ export class Notifier {
         }
     }
 
-    private record(trade: Trade, attempt: number, entry: Partial<Delivery> & Pick<Delivery, 'outcome'>): void {
+    private record(trade: NotifyTarget, attempt: number, entry: Partial<Delivery> & Pick<Delivery, 'outcome'>): void {
         this.log.push({
             outTradeNo: trade.outTradeNo,
             transactionId: trade.transactionId!,
+            ...(trade.outRefundNo ? { outRefundNo: trade.outRefundNo } : {}),
             attempt,
             at: new Date(this.context.clock.now()).toISOString(),
             ...entry

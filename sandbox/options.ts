@@ -41,6 +41,10 @@ export interface SandboxSettings {
     closeLagMs: number;
     /** ...and a trade can still be paid this long after its time_expire. */
     payAfterExpireMs: number;
+    /** Refunds of one trade at least this many seconds apart (WeChat: 1 minute); 0 is off. */
+    refundSpacingSeconds: number;
+    /** Wall milliseconds an accepted refund stays PROCESSING before its outcome and notification. */
+    refundProcessingMs: number;
 }
 
 export function initialSettings(options: SandboxOptions): SandboxSettings {
@@ -51,6 +55,8 @@ export function initialSettings(options: SandboxOptions): SandboxSettings {
         timeExpireMinMinutes: 5,
         requirePaySign: true,
         closeLagMs: 0,
-        payAfterExpireMs: 0
+        payAfterExpireMs: 0,
+        refundSpacingSeconds: 60,
+        refundProcessingMs: 50
     };
 }

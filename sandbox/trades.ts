@@ -151,8 +151,12 @@ export class Trades {
         trade.closedAt = this.clock.now();
     }
 
-    /** A refund of a paid trade was accepted: orderquery answers REFUND from now on. */
+    /** A refund of a paid trade was accepted: orderquery answers REFUND from now on (the first refund moves it). */
     refund(trade: Trade): void {
+        if (trade.state === 'REFUND') {
+            return;
+        }
+
         this.move(trade, 'REFUND');
         trade.refundedAt = this.clock.now();
     }

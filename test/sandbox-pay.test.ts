@@ -978,7 +978,7 @@ describe('the standalone simulator: WeChat Pay API v2', () => {
         });
 
         it('refuses an unknown endpoint or kind', async () => {
-            const endpoint = await client.hook('faults', { endpoint: 'refund', kind: 'errcode' });
+            const endpoint = await client.hook('faults', { endpoint: 'downloadbill', kind: 'errcode' });
             expect(endpoint.status).to.equal(400);
             expect(endpoint.body.message).to.contain('endpoint');
             expect((await client.hook('faults', { endpoint: 'orderquery', kind: 'explode' })).status).to.equal(400);
@@ -990,7 +990,7 @@ describe('the standalone simulator: WeChat Pay API v2', () => {
         it('POST /__sim/settings answers every knob and changes the ones given', async () => {
             const current = await client.hook('settings', {});
             expect(current.body).to.equal({
-                plainTextJson: true, msPerScheduleSecond: 1, closeGuardMinutes: 5, timeExpireMinMinutes: 5, requirePaySign: true, closeLagMs: 0, payAfterExpireMs: 0
+                plainTextJson: true, msPerScheduleSecond: 1, closeGuardMinutes: 5, timeExpireMinMinutes: 5, requirePaySign: true, closeLagMs: 0, payAfterExpireMs: 0, refundSpacingSeconds: 60, refundProcessingMs: 50
             });
             expect((await client.hook('settings')).body).to.equal(current.body);
             expect((await client.hook('settings', { msPerScheduleSecond: -1 })).status).to.equal(400);
@@ -1037,7 +1037,7 @@ describe('a stopping simulator', () => {
         receiver = receiverHere;
         try {
             expect(sandbox.settings).to.equal({
-                msPerScheduleSecond: 1000, plainTextJson: false, closeGuardMinutes: 5, timeExpireMinMinutes: 5, requirePaySign: true, closeLagMs: 0, payAfterExpireMs: 0
+                msPerScheduleSecond: 1000, plainTextJson: false, closeGuardMinutes: 5, timeExpireMinMinutes: 5, requirePaySign: true, closeLagMs: 0, payAfterExpireMs: 0, refundSpacingSeconds: 60, refundProcessingMs: 50
             });
 
             // A notification waiting for its first retry (15 real seconds away).

@@ -1,5 +1,7 @@
 import type { PaymentContext } from '../orders/payments';
 import { finishClosings } from './closing';
+import type { RefundContext } from '../refunds/context';
+import { runRefundJobs } from '../refunds/jobs';
 import { expireOrders } from './expiry';
 import { purgeIdempotencyKeys } from './idempotency';
 import { reconcilePayments } from './reconcile';
@@ -12,7 +14,7 @@ export class JobRunner {
     private timer: NodeJS.Timeout | undefined;
     private running: Promise<void> | undefined;
 
-    constructor(private readonly context: PaymentContext, private readonly intervalMs: number, private readonly log: (message: string) => void) {}
+    constructor(private readonly context: PaymentContext & { refunds?: RefundContext }, private readonly intervalMs: number, private readonly log: (message: string) => void) {}
 
     start(): void {
         this.timer = setInterval(() => {
@@ -33,6 +35,9 @@ export class JobRunner {
             await finishClosings(this.context, now, 50, this.log);
             await reconcilePayments(this.context, now, 50, this.log);
             await purgeIdempotencyKeys(now);
+            if (this.context.refunds) {
+                await runRefundJobs(this.context.refunds, now);
+            }
         }
         catch (err) {
             this.log(`background jobs failed, next pass retries: ${(err as Error).message}`);

@@ -2,7 +2,7 @@ import type { Order, OrderItem } from '../../models';
 
 /** What an order's public view is made of: an Order, or the fields of one just written by raw SQL. */
 export type OrderRecord = Pick<Order, 'id' | 'outTradeNo' | 'status' | 'totalFee' | 'createdAt' | 'expiresAt'>
-    & Partial<Pick<Order, 'tradeType' | 'paidAt' | 'transactionId' | 'closedAt' | 'refundRequired' | 'items'>>;
+    & Partial<Pick<Order, 'tradeType' | 'paidAt' | 'transactionId' | 'closedAt' | 'refundRequired' | 'refundedFee' | 'items'>>;
 
 export type OrderItemRecord = Pick<OrderItem, 'goodsId' | 'name' | 'price' | 'count'>;
 
@@ -20,6 +20,7 @@ export function orderView(order: OrderRecord, items: OrderItemRecord[] = order.i
         paidAt: order.paidAt ?? null,
         transactionId: order.transactionId ?? null,
         closedAt: order.closedAt ?? null,
-        refundRequired: order.refundRequired ?? false
+        refundRequired: order.refundRequired ?? false,
+        refundedFee: order.refundedFee ?? 0
     };
 }

@@ -1,4 +1,5 @@
 import * as Crypto from 'crypto';
+import type * as Https from 'https';
 
 import axios, { AxiosInstance } from 'axios';
 
@@ -16,6 +17,8 @@ export interface PayClientOptions {
     timeoutMs: number;
     /** Tries per call for transient failures (SYSTEMERROR, 5xx, timeouts, unverifiable answers). */
     attempts?: number;
+    /** For https base URLs: the merchant API certificate (mutual TLS, needed by /secapi/) and any extra CA. */
+    httpsAgent?: Https.Agent;
 }
 
 /**
@@ -74,7 +77,8 @@ export class PayV2Client {
             responseType: 'text',
             transformResponse: (data) => data,
             headers: { 'Content-Type': 'text/xml; charset=utf-8' },
-            validateStatus: () => true
+            validateStatus: () => true,
+            httpsAgent: options.httpsAgent
         });
     }
 
@@ -141,7 +145,8 @@ export class PayV2Client {
         }
     }
 
-    private call(path: string, fields: Params): Promise<Record<string, string>> {
+    /** One signed call with the transient failures retried; the answer verified and `result_code=SUCCESS`. */
+    call(path: string, fields: Params): Promise<Record<string, string>> {
         return withRetry(() => this.callOnce(path, fields), {
             attempts: this.options.attempts ?? 3,
             delayMs: 200,
