@@ -300,7 +300,9 @@ export function spawnSimulator(credentials: Credentials, port: number, timeoutMs
         WECHATPAY_MCHID: credentials.mchId,
         WECHATPAY_KEY: credentials.apiKey,
         SANDBOX_PORT: String(port),
-        HOST: '127.0.0.1'
+        HOST: '127.0.0.1',
+        // Plain HTTP: these checks count calls through an HTTP proxy; the mutual-TLS path has its own test (refund-tls).
+        SANDBOX_TLS: 'false'
     }, /WeChat simulator listening on (http:\/\/[^\s]+)/, timeoutMs);
 }
 
