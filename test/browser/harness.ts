@@ -31,17 +31,21 @@ export const chromiumArgs = [
     '--disable-sync'
 ];
 
+/**
+ * Globals lab would call leaks in a browser test file: hapi-swagger's bundled UI (loaded with the app) and
+ * playwright-core's own (zod, signal-exit) set them when they load.
+ */
+export const browserTestGlobals = ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)', '__zod_globalConfig', '__zod_globalRegistry', 'Symbol(signal-exit emitter)'];
+
 /** Where every screenshot of a test run goes (git-ignored); `.ci/run` prints it at the end. */
 export const screenshotRoot = Path.join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
 
 /** Generous: chromium's start and first paint on a 2-core machine busy with other test runs. */
 export const launchTimeoutMs = 60_000;
 
-const inCi = process.env.CI === 'true';
-
 /** Why the browser tests cannot run here, or undefined when they can. In CI the answer is always undefined. */
-export function browserSkipReason(): string | undefined {
-    if (inCi || Fs.existsSync(chromiumPath)) {
+export function browserSkipReason(env: NodeJS.ProcessEnv = process.env, installed = Fs.existsSync(chromiumPath)): string | undefined {
+    if (env.CI === 'true' || installed) {
         return undefined;
     }
 
@@ -69,9 +73,9 @@ export class BrowserSession {
     }
 
     /** Starts chromium with an empty profile; `suite` names the screenshot folder (e.g. `swagger-ui`). */
-    static async launch(suite: string): Promise<BrowserSession> {
-        if (!Fs.existsSync(chromiumPath)) {
-            throw new Error(`chromium is not installed at ${chromiumPath} and CI=true: browser tests must run in CI (.ci/run installs Debian's chromium package)`);
+    static async launch(suite: string, executablePath = chromiumPath): Promise<BrowserSession> {
+        if (!Fs.existsSync(executablePath)) {
+            throw new Error(`chromium is not installed at ${executablePath}: browser tests must run in CI (.ci/run installs Debian's chromium package)`);
         }
 
         const session = new BrowserSession(suite, Fs.mkdtempSync(Path.join(Os.tmpdir(), 'wxshop-chromium-')));
@@ -79,12 +83,12 @@ export class BrowserSession {
         Fs.mkdirSync(session.screenshots, { recursive: true });
         if (!announced) {
             announced = true;
-            console.log(`browser screenshots: ${screenshotRoot}`);
+            console.log(`\nbrowser screenshots: ${screenshotRoot}`);
         }
 
         try {
             session.context = await chromium.launchPersistentContext(session.profile, {
-                executablePath: chromiumPath,
+                executablePath,
                 headless: true,
                 args: chromiumArgs,
                 timeout: launchTimeoutMs,
