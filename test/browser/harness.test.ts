@@ -6,10 +6,10 @@ import * as Path from 'path';
 import * as Code from '@hapi/code';
 import * as Lab from '@hapi/lab';
 
-import { browserSkipReason, browserTestGlobals, browserTitle, BrowserSession, chromiumPath, launchTimeoutMs, screenshotRoot } from './harness';
+import { browserSkipReason, browserTitle, BrowserSession, chromiumPath, launchTimeoutMs, screenshotRoot } from './harness';
 
 const { expect } = Code;
-const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: browserTestGlobals } as Lab.script.Cli });
+const { describe, it, before, after } = exports.lab = Lab.script();
 
 /**
  * A page like a cashier page: a status that changes a moment after a click (as a poll would change it), a field,

@@ -31,12 +31,6 @@ export const chromiumArgs = [
     '--disable-sync'
 ];
 
-/**
- * Globals lab would call leaks in a browser test file: hapi-swagger's bundled UI (loaded with the app) and
- * playwright-core's own (zod, signal-exit) set them when they load.
- */
-export const browserTestGlobals = ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)', '__zod_globalConfig', '__zod_globalRegistry', 'Symbol(signal-exit emitter)'];
-
 /** Where every screenshot of a test run goes (git-ignored); `.ci/run` prints it at the end. */
 export const screenshotRoot = Path.join(__dirname, '..', '..', 'test-artifacts', 'screenshots');
 

@@ -5,10 +5,10 @@ import * as Code from '@hapi/code';
 import * as Lab from '@hapi/lab';
 
 import { createShop, startApp, TestApp } from '../helpers';
-import { browserSkipReason, browserTestGlobals, browserTitle, BrowserSession, launchTimeoutMs } from './harness';
+import { browserSkipReason, browserTitle, BrowserSession, launchTimeoutMs } from './harness';
 
 const { expect } = Code;
-const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: browserTestGlobals } as Lab.script.Cli });
+const { describe, it, before, after } = exports.lab = Lab.script();
 
 /** Plain HTTP against the app's real port, as a buyer's phone or a browser would call it. */
 async function call(app: TestApp, method: string, path: string, body?: object, token?: string): Promise<{ status: number; body: any }> {
