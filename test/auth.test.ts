@@ -11,7 +11,7 @@ import * as Schemas from '../routes/schemas';
 import { json, login, openDatabase, startApp, TestApp } from './helpers';
 
 const { expect } = Code;
-const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
+const { describe, it, before, after } = exports.lab = Lab.script();
 
 function base64url(value: object | string): string {
     return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');

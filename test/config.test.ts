@@ -11,7 +11,7 @@ import { credentialsEnv, testEnv } from './helpers';
 
 const { expect } = Code;
 // hapi-swagger (loaded through app.ts by other scripts) leaves these globals behind when it is required.
-const { describe, it } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
+const { describe, it } = exports.lab = Lab.script();
 
 type Env = Record<string, string | undefined>;
 

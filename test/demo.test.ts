@@ -14,7 +14,7 @@ import { startSandboxServer } from '../sandbox/server';
 import { eventually, testEnv } from './helpers';
 
 const { expect } = Code;
-const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
+const { describe, it, before, after } = exports.lab = Lab.script();
 
 const root = Path.join(__dirname, '..');
 

@@ -13,7 +13,7 @@ import { bearerHint } from '../plugins/auth';
 import { freshDatabaseUrl, json, login, sleep, startApp, testEnv, TestApp } from './helpers';
 
 const { expect } = Code;
-const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
+const { describe, it, before, after } = exports.lab = Lab.script();
 
 /** Sends `chunks` on a raw socket (one every `everyMs`), and collects what comes back until the server closes. */
 function rawRequest(port: number, chunks: string[], everyMs = 0, giveUpMs = 30_000): Promise<{ answer: string; closedAfterMs: number }> {

@@ -11,7 +11,7 @@ import { startSandboxServer } from '../sandbox/server';
 import { json, openDatabase, startApp, TestApp } from './helpers';
 
 const { expect } = Code;
-const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
+const { describe, it, before, after } = exports.lab = Lab.script();
 
 const appOverrides = { RATE_LIMIT_LOGIN: '100000' };
 

@@ -14,7 +14,7 @@ import { json, openDatabase, startApp, TestApp, testEnv, unpaidOrder } from './h
 import { apiKey, merchant, staffLogin, StaffLogin } from './merchant-helpers';
 
 const { expect } = Code;
-const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
+const { describe, it, before, after } = exports.lab = Lab.script();
 
 describe('merchant staff and API keys', () => {
 

@@ -6,7 +6,7 @@ import { json, login, startApp, TestApp } from './helpers';
 import { merchant, staffLogin, StaffLogin } from './merchant-helpers';
 
 const { expect } = Code;
-const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
+const { describe, it, before, after } = exports.lab = Lab.script();
 
 describe('merchant shops and goods', () => {
 

@@ -5,7 +5,7 @@ import { createShop, eventuallyStatus, json, login, pay, sim, startApp, TestApp 
 import { apiKey, merchant, staffLogin, StaffLogin } from './merchant-helpers';
 
 const { expect } = Code;
-const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
+const { describe, it, before, after } = exports.lab = Lab.script();
 
 describe('merchant orders', () => {
 

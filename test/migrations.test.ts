@@ -11,7 +11,7 @@ import { createSequelize, dialectOf, migrator, prepareDatabase } from '../lib/db
 import { dialect, freshDatabaseUrl } from './helpers';
 
 const { expect } = Code;
-const { describe, it } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
+const { describe, it } = exports.lab = Lab.script();
 
 const root = Path.join(__dirname, '..');
 const migrationFiles = Fs.readdirSync(Path.join(root, 'migrations')).filter((file) => file.endsWith('.js')).sort();

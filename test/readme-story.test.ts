@@ -10,7 +10,7 @@ import { buildApp } from '../app';
 import { loadConfig } from '../config';
 
 const { expect } = Code;
-const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
+const { describe, it, before, after } = exports.lab = Lab.script();
 
 const readme = Fs.readFileSync(Path.join(__dirname, '..', 'README.md'), 'utf8');
 

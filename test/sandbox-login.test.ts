@@ -9,7 +9,7 @@ import { startSandboxServer } from '../sandbox/server';
 import { sandboxCredentials } from './helpers';
 
 const { expect } = Code;
-const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
+const { describe, it, before, after } = exports.lab = Lab.script();
 
 const credentials = (): SandboxOptions => sandboxCredentials();
 

@@ -19,7 +19,7 @@ import { Waits } from '../sandbox/waits';
 import { eventually, sandboxCredentials, sleep } from './helpers';
 
 const { expect } = Code;
-const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
+const { describe, it, before, after } = exports.lab = Lab.script();
 
 const http = axios.create({ validateStatus: () => true, proxy: false, responseType: 'text', transformResponse: (data) => data });
 

@@ -5,7 +5,7 @@ import { Goods } from '../models';
 import { createShop, json, sleep, startApp, TestApp } from './helpers';
 
 const { expect } = Code;
-const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
+const { describe, it, before, after } = exports.lab = Lab.script();
 
 describe('shops and goods', () => {
 

@@ -12,7 +12,7 @@ import { randomApiV3Key, randomSerial, tradeNo, V3Receiver } from './v3-helpers'
 /** The simulator mounted at /sandbox with this server's own v3 material (SANDBOX=true): the path prefix is signed too. */
 
 const { expect } = Code;
-const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
+const { describe, it, before, after } = exports.lab = Lab.script();
 
 const http = axios.create({ validateStatus: () => true, proxy: false });
 const openid = 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o';
