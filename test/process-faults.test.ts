@@ -268,10 +268,11 @@ describe('process faults', () => {
     it('SIGTERM drains the request in flight: it gets its answer, new connections are refused, the process exits 0', { timeout: 180_000 }, async () => {
         const { url, db, goodsIds } = await prepare(1);
         try {
-            const port = await freePort();
             // WeChat takes 6 s to answer unifiedorder (inside the app's 10 s drain); the app waits up to 20 s for it. The
             // long hold leaves a loaded machine seconds to refuse new connections while the request is still held.
-            const app = await spawnApp('app', appEnv(credentials, { port, databaseUrl: url, simBase, jobs: true, jobsIntervalMs: 50, payTimeoutMs: 20_000 }));
+            // Port 0: the app picks its own (a port chosen here first could be taken by another process meanwhile).
+            const app = await spawnApp('app', appEnv(credentials, { port: 0, databaseUrl: url, simBase, jobs: true, jobsIntervalMs: 50, payTimeoutMs: 20_000 }));
+            const port = app.port;
             const user = await loginUser(app.base, simBase);
             const order = await call(app.base, 'POST', '/orders', { headers: user.auth, json: { goodsList: [{ goodsId: goodsIds[0], count: 2 }] } });
             expect(order.status, order.body).to.equal(201);
