@@ -1,5 +1,5 @@
 /**
- * POST /orders (one line, count 1, a random one of 20 goods with a huge stock; 8 users' tokens in turn) against the
+ * POST /orders (one line, count 1, a random one of 20 goods with a huge stock; one user per connection, in turn) against the
  * same SQL on the bare driver. Target: ≥ 60% of the driver. Afterwards the orders made and the stock taken must
  * both equal the 201s.
  */
@@ -15,10 +15,11 @@ const ttlSeconds = 900;
 
 export async function ordersScenario(context: BenchContext): Promise<ScenarioResult> {
     const { app, options, driver } = context;
-    context.log('orders: creating goods and logging 8 users in');
+    // One buyer per connection: a buyer's orders take that buyer's row lock (the open-order limits), as real buyers do.
+    context.log(`orders: creating goods and logging ${options.connections} users in`);
     const { goods } = await createCatalogue(20, 1_000_000_000);
     const { goods: rawGoods } = await createCatalogue(20, 1_000_000_000);
-    const users = await loginUsers(app, benchOpenids(8, 'Or'));
+    const users = await loginUsers(app, benchOpenids(options.connections, 'Or'));
     const rawUserId = await createUser(benchOpenids(1, 'Ra')[0]);
     const goodsIds = goods.map((row) => row.id);
     const userIds = users.map((user) => user.userId);
@@ -56,7 +57,7 @@ export async function ordersScenario(context: BenchContext): Promise<ScenarioRes
     const stockBefore = await stockOf(goodsIds);
     const measured = await app.profiled('orders', () => place(options.duration));
     const ordersMade = await settledCount(countOrders) - ordersBefore;
-    const notes = ['1 line per order, 20 goods, 8 users rotated'];
+    const notes = [`1 line per order, 20 goods, ${options.connections} users rotated`];
     notes.push(check(measured, ordersMade, stockBefore - await stockOf(goodsIds), options.connections));
 
     return { name: 'orders', app: measured, baseline, target: 0.6, notes };
