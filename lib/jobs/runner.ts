@@ -1,4 +1,6 @@
+import type { Config } from '../../config';
 import type { PaymentContext } from '../orders/payments';
+import { runWebhookJobs } from '../webhooks/job';
 import { expireOrders } from './expiry';
 import { purgeIdempotencyKeys } from './idempotency';
 import { reconcilePayments } from './reconcile';
@@ -11,7 +13,7 @@ export class JobRunner {
     private timer: NodeJS.Timeout | undefined;
     private running: Promise<void> | undefined;
 
-    constructor(private readonly context: PaymentContext, private readonly intervalMs: number, private readonly log: (message: string) => void) {}
+    constructor(private readonly context: PaymentContext & { config: Config }, private readonly intervalMs: number, private readonly log: (message: string) => void) {}
 
     start(): void {
         this.timer = setInterval(() => {
@@ -31,6 +33,7 @@ export class JobRunner {
             await expireOrders(this.context, now, 50, this.log);
             await reconcilePayments(this.context, now, 50, this.log);
             await purgeIdempotencyKeys(now);
+            await runWebhookJobs(this.context, now, this.log);
         }
         catch (err) {
             this.log(`background jobs failed, next pass retries: ${(err as Error).message}`);
