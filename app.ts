@@ -28,6 +28,7 @@ import { healthRoutes } from './routes/health';
 import { merchantAuthRoutes } from './routes/merchant-auth';
 import { merchantCatalogueRoutes } from './routes/merchant-catalogue';
 import { merchantOrderRoutes } from './routes/merchant-orders';
+import { merchantWebhookRoutes } from './routes/merchant-webhooks';
 import { orderRoutes } from './routes/orders';
 import { paymentRoutes } from './routes/payments';
 import { shopRoutes } from './routes/shops';
@@ -122,7 +123,7 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
         await server.register({ plugin: sandboxPlugin, options: { config } });
     }
 
-    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes]) {
+    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes, merchantWebhookRoutes]) {
         await server.register({ plugin: routes, options: context });
     }
 

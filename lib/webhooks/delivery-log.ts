@@ -22,7 +22,7 @@ function deliveryView(delivery: WebhookDelivery, event: WebhookEvent, attempts: 
         eventType: event.type,
         status: delivery.status,
         attempts: attempts.map(attemptView),
-        nextAttemptAt: delivery.nextAttemptAt,
+        nextAttemptAt: delivery.nextAttemptAt ?? null,
         createdAt: delivery.createdAt
     };
 }

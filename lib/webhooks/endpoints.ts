@@ -16,9 +16,9 @@ export function endpointView(endpoint: WebhookEndpoint) {
         description: endpoint.description,
         eventTypes: endpoint.eventTypes.split(' ').filter(Boolean),
         enabled: endpoint.enabled,
-        disabledReason: endpoint.disabledReason,
-        failingSince: endpoint.failingSince,
-        previousSecretExpiresAt: endpoint.previousSecretExpiresAt,
+        disabledReason: endpoint.disabledReason ?? null,
+        failingSince: endpoint.failingSince ?? null,
+        previousSecretExpiresAt: endpoint.previousSecretExpiresAt ?? null,
         createdAt: endpoint.createdAt,
         updatedAt: endpoint.updatedAt
     };
