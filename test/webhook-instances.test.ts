@@ -6,10 +6,11 @@ import * as Lab from '@hapi/lab';
 import { buildApp } from '../app';
 import { loadConfig } from '../config';
 import { runWebhookJobs } from '../lib/webhooks/job';
+import { signatureHeaderValue } from '../lib/webhooks/signature';
 import { WebhookAttempt, WebhookDelivery, WebhookEvent } from '../models';
 import { eventually, startApp, testEnv, TestApp } from './helpers';
 import { staffLogin } from './merchant-helpers';
-import { appEnv, freePort, killAll, randomCredentials, spawnApp } from './process/harness';
+import { appEnv, freePort, killAll, randomCredentials, spawnApp, spawnNode } from './process/harness';
 import { paidOrder, Receiver, registerEndpoint } from './webhook-helpers';
 
 const { expect } = Code;
@@ -113,3 +114,38 @@ describe('webhooks across instances', () => {
         }
     });
 });
+
+describe('the demo receiver (npm run webhook-receiver)', () => {
+
+    afterEach(() => killAll());
+
+    it('verifies and prints a real delivery, and refuses one signed with another secret', { timeout: 120_000 }, async () => {
+        const shared = sharedWebhookEnv();
+        const app = await startApp(shared);
+        try {
+            const owner = await staffLogin(app, 'owner');
+            const port = await freePort();
+            const { secret } = await registerEndpoint(app, owner, `http://127.0.0.1:${port}/`, ['order.paid']);
+            const child = await spawnNode('webhook receiver', 'scripts/webhook-receiver.ts', { WXSHOP_WEBHOOK_SECRET: secret, WEBHOOK_RECEIVER_PORT: String(port) },
+                /webhook receiver listening on (http:\/\/\S+)/);
+            const { order } = await paidOrder(app);
+            const event = (await WebhookEvent.findOne({ where: { orderId: order.id } }))!;
+            await runWebhookJobs(app.context, new Date(), () => {});
+            await eventually(() => child.output().includes(`verified order.paid ${event.publicId}`), 'the receiver to print the event', 10_000);
+            const [delivery] = await WebhookDelivery.findAll({ where: { eventId: event.id } });
+            expect(delivery.status).to.equal('succeeded');
+            expect(delivery.lastStatusCode).to.equal(204);
+
+            const forged = await fetch(`http://127.0.0.1:${port}/`, {
+                method: 'POST', body: '{"id":"evt_forged"}',
+                headers: { 'wxshop-signature': signatureHeaderValue(['whsec_not-the-secret'], Math.floor(Date.now() / 1000), '{"id":"evt_forged"}') }
+            });
+            expect(forged.status).to.equal(400);
+            expect(child.output()).to.not.contain('evt_forged');
+        }
+        finally {
+            await app.stop();
+        }
+    });
+});
+

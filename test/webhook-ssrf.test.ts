@@ -1,13 +1,14 @@
 import * as Code from '@hapi/code';
 import * as Lab from '@hapi/lab';
 
+import { createEndpoint } from '../lib/webhooks/endpoints';
 import { checkUrlSyntax, isForbiddenAddress, resolveCheckedAddress, WebhookUrlError } from '../lib/webhooks/address';
 import { postTo } from '../lib/webhooks/post';
 import { runWebhookJobs } from '../lib/webhooks/job';
 import { WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../models';
 import { startApp, TestApp } from './helpers';
 import { merchant, staffLogin, StaffLogin } from './merchant-helpers';
-import { paidOrder, Receiver, registerEndpoint } from './webhook-helpers';
+import { paidOrder, Receiver } from './webhook-helpers';
 
 const { expect } = Code;
 const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
@@ -84,7 +85,6 @@ describe('webhook endpoints and server-side request forgery', () => {
     });
 
     async function registerEndpointVia(context: typeof app.context, url: string) {
-        const { createEndpoint } = await import('../lib/webhooks/endpoints');
         const { endpoint } = await createEndpoint(context.models, context.sequelize, context.config.webhooks, { type: 'staff', id: owner.id }, { url, eventTypes: ['order.paid'] });
         return { id: endpoint.id };
     }
