@@ -1,3 +1,8 @@
+import * as Crypto from 'crypto';
+import * as Fs from 'fs';
+import * as Os from 'os';
+import * as Path from 'path';
+
 import * as Code from '@hapi/code';
 import * as Lab from '@hapi/lab';
 
@@ -6,7 +11,8 @@ import { checkUrlSyntax, isForbiddenAddress, resolveCheckedAddress, WebhookUrlEr
 import { postTo } from '../lib/webhooks/post';
 import { runWebhookJobs } from '../lib/webhooks/job';
 import { WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../models';
-import { startApp, TestApp } from './helpers';
+import { ConfigError, loadConfig } from '../config';
+import { credentialsEnv, startApp, testEnv, TestApp } from './helpers';
 import { merchant, staffLogin, StaffLogin } from './merchant-helpers';
 import { paidOrder, Receiver } from './webhook-helpers';
 
@@ -129,5 +135,15 @@ describe('webhook endpoints and server-side request forgery', () => {
         expect(() => checkUrlSyntax('http://erp.example.com/hooks', { allowPrivate: false, requireHttps: true })).to.throw(WebhookUrlError, 'url must be https');
         expect(checkUrlSyntax('https://erp.example.com/hooks', { allowPrivate: false, requireHttps: true }).host).to.equal('erp.example.com');
         expect(checkUrlSyntax('http://erp.example.com/hooks', { allowPrivate: false, requireHttps: false }).protocol).to.equal('http:');
+
+        const production = {
+            NODE_ENV: 'production', ...credentialsEnv(), JWT_SECRET: Crypto.randomBytes(32).toString('hex'),
+            DATABASE_URL: 'postgres://wxshop@db.internal:5432/wxshop', WECHATPAY_NOTIFY_URL: 'https://shop.example.com/orders/pay/notify',
+            DATA_DIR: Fs.mkdtempSync(Path.join(Os.tmpdir(), 'wxshop-config-'))
+        };
+        expect(loadConfig(production).webhooks).to.include({ requireHttps: true, allowPrivate: false });
+        expect(() => loadConfig({ ...production, WEBHOOK_ALLOW_PRIVATE: 'true' })).to.throw(ConfigError, /WEBHOOK_ALLOW_PRIVATE=true is refused/);
+        expect(() => loadConfig(testEnv({ WEBHOOK_RETRY_FOR_SECONDS: '3600' }))).to.throw(ConfigError, /WEBHOOK_RETRY_FOR_SECONDS/);
+        expect(() => loadConfig(testEnv({ WEBHOOK_SECRET_KEY: 'short' }))).to.throw(ConfigError, /WEBHOOK_SECRET_KEY/);
     });
 });
