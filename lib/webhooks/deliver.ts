@@ -21,9 +21,9 @@ function unclaimed(now: Date): WhereOptions<WebhookDelivery> {
 }
 
 /**
- * Attempts the deliveries that are due, of enabled endpoints: each claimed with one conditional UPDATE (of several
- * instances exactly one gets it; a crashed instance's claim lapses), attempted `concurrency` at a time. Resolves to
- * the number attempted.
+ * Attempts the deliveries that are due, of enabled endpoints: claimed together with one conditional UPDATE under a
+ * token of this pass (of several instances exactly one gets each row; a crashed instance's claim lapses), then
+ * attempted `concurrency` at a time. Resolves to the number attempted.
  */
 export async function deliverDue(sequelize: Sequelize, config: WebhookConfig, now: Date, batch: number, log: (message: string) => void): Promise<number> {
     const due = await WebhookDelivery.findAll({
@@ -33,38 +33,35 @@ export async function deliverDue(sequelize: Sequelize, config: WebhookConfig, no
         order: [['nextAttemptAt', 'ASC']],
         limit: batch
     });
-
-    const claimed: Array<{ id: number; token: string }> = [];
-    for (const { id } of due) {
-        const token = Crypto.randomBytes(12).toString('hex');
-        const [affected] = await WebhookDelivery.update({ claimedUntil: new Date(now.getTime() + leaseMs(config)), claimToken: token }, {
-            where: { [Op.and]: [{ id, status: 'pending' }, unclaimed(now)] }
-        });
-        if (affected === 1) {
-            claimed.push({ id, token });
-        }
+    if (!due.length) {
+        return 0;
     }
+
+    const token = Crypto.randomBytes(12).toString('hex');
+    await WebhookDelivery.update({ claimedUntil: new Date(now.getTime() + leaseMs(config)), claimToken: token }, {
+        where: { [Op.and]: [{ id: due.map((row) => row.id), status: 'pending' }, unclaimed(now)] }
+    });
+    const claimed = await WebhookDelivery.findAll({
+        where: { claimToken: token },
+        include: [{ model: WebhookEvent, as: 'event' }, { model: WebhookEndpoint, as: 'endpoint' }]
+    }) as ClaimedDelivery[];
 
     let next = 0;
     const worker = async () => {
         while (next < claimed.length) {
-            const claim = claimed[next++];
-            await attemptDelivery(sequelize, config, claim.id, claim.token, now, log);
+            await attemptDelivery(sequelize, config, claimed[next++], token, now, log);
         }
     };
     await Promise.all(Array.from({ length: Math.min(config.concurrency, claimed.length) }, worker));
     return claimed.length;
 }
 
-/** One signed POST of a claimed delivery, logged, and what follows from it (success, the next try, giving up). */
-export async function attemptDelivery(sequelize: Sequelize, config: WebhookConfig, deliveryId: number, token: string, now: Date, log: (message: string) => void): Promise<void> {
-    const delivery = await WebhookDelivery.findByPk(deliveryId);
-    const event = delivery && await WebhookEvent.findByPk(delivery.eventId);
-    const endpoint = delivery && await WebhookEndpoint.findByPk(delivery.endpointId);
-    if (!delivery || !event || !endpoint || delivery.claimToken !== token) {
-        return;
-    }
+type ClaimedDelivery = WebhookDelivery & { event: WebhookEvent; endpoint: WebhookEndpoint };
 
+/** One signed POST of a claimed delivery, logged, and what follows from it (success, the next try, giving up). */
+async function attemptDelivery(sequelize: Sequelize, config: WebhookConfig, delivery: ClaimedDelivery, token: string, now: Date, log: (message: string) => void): Promise<void> {
+    const { event, endpoint } = delivery;
+    const deliveryId = delivery.id;
     const result = await send(config, endpoint, event, now);
     const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     const attempts = delivery.attempts + 1;
