@@ -109,6 +109,24 @@ describe('webhook endpoints and server-side request forgery', () => {
         }
     });
 
+    it('keeps the first 512 characters of a long answer, and says why a connection failed', async () => {
+        const receiver = await new Receiver().start();
+        const closed = new URL(receiver.url);
+        try {
+            receiver.answer = () => ({ status: 200, body: 'x'.repeat(100_000) });
+            const long = await postTo(new URL(receiver.url), { address: '127.0.0.1', family: 4 }, {}, '{}', 5000);
+            expect(long).to.include({ statusCode: 200, error: null });
+            expect(long.snippet).to.equal('x'.repeat(512));
+        }
+        finally {
+            await receiver.stop();
+        }
+
+        const refused = await postTo(closed, { address: '127.0.0.1', family: 4 }, {}, '{}', 5000);
+        expect(refused).to.include({ statusCode: null, snippet: null });
+        expect(refused.error).to.match(/^ECONNREFUSED/);
+    });
+
     it('classifies addresses: special ranges refused, public ones (also IPv4-mapped) allowed', () => {
         for (const address of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.255.255', '169.254.0.1', '100.127.255.255', '0.0.0.0', '::1', '::',
             '::ffff:127.0.0.1', '::ffff:a9fe:a9fe', 'fe80::abcd', 'fd00::1', 'ff05::2', '64:ff9b::8.8.8.8', '2002:c0a8:101::', 'not-an-ip']) {

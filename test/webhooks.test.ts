@@ -4,6 +4,7 @@ import * as Lab from '@hapi/lab';
 import type { Config } from '../config';
 import { transition } from '../lib/orders/status';
 import { runWebhookJobs } from '../lib/webhooks/job';
+import { rotateSecret } from '../lib/webhooks/endpoints';
 import { verifyWebhook } from '../lib/webhooks/verify';
 import { WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent } from '../models';
 import { MerchantAction } from '../models/merchant';
@@ -342,6 +343,18 @@ describe('webhooks', () => {
             expect(resigned.v1).to.equal([expectedSignature(fresh, resigned.t, afterwards.rawBody)]);
             expect(verifyWebhook(afterwards.rawBody, afterwards.headers['wxshop-signature'], [old]).valid).to.be.false();
             expect(verifyWebhook(afterwards.rawBody, afterwards.headers['wxshop-signature'], [old, fresh]).valid).to.be.true();
+        });
+
+        it('rotates without an overlap when the overlap is 0: the old secret stops signing at once', async () => {
+            receiver = await new Receiver().start();
+            const { id: endpointId, secret: old } = await registerEndpoint(app, owner, receiver.url);
+            const rotated = await rotateSecret(app.context.models, app.context.sequelize, { ...app.config.webhooks, secretOverlapSeconds: 0 }, { type: 'staff', id: owner.id }, endpointId);
+            expect(rotated!.endpoint.previousSecretExpiresAt).to.be.null();
+            const { order } = await paidOrder(app);
+            await runJobs(app);
+            const [receipt] = receiver.ofEvent((await eventOf(order.id, 'order.paid')).publicId);
+            expect(parseSignature(receipt.headers['wxshop-signature']).v1).to.equal([expectedSignature(rotated!.secret, parseSignature(receipt.headers['wxshop-signature']).t, receipt.rawBody)]);
+            expect(verifyWebhook(receipt.rawBody, receipt.headers['wxshop-signature'], [old]).valid).to.be.false();
         });
 
         it('redelivers an event on request: the same id and body again, as a new delivery in the log', async () => {
