@@ -69,16 +69,7 @@ async function attemptDelivery(sequelize: Sequelize, config: WebhookConfig, deli
     const disable = !succeeded && endpoint.failingSince !== null && now.getTime() - endpoint.failingSince.getTime() >= config.disableAfterSeconds * 1000;
 
     await sequelize.transaction(async (transaction) => {
-        await WebhookAttempt.create({
-            deliveryId,
-            attemptedAt: now,
-            succeeded,
-            statusCode: result.statusCode,
-            latencyMs: result.latencyMs,
-            error: result.error,
-            responseSnippet: result.snippet
-        }, { transaction });
-        await WebhookDelivery.update({
+        const [mine] = await WebhookDelivery.update({
             status: succeeded ? 'succeeded' : givingUp ? 'failed' : 'pending',
             attempts,
             nextAttemptAt: succeeded || givingUp ? null : new Date(now.getTime() + retryDelayMs(attempts)),
@@ -88,6 +79,19 @@ async function attemptDelivery(sequelize: Sequelize, config: WebhookConfig, deli
             claimedUntil: null,
             claimToken: null
         }, { where: { id: deliveryId, claimToken: token }, transaction });
+        if (mine !== 1) {
+            return;     // deleted with its endpoint meanwhile: nothing left to log it on
+        }
+
+        await WebhookAttempt.create({
+            deliveryId,
+            attemptedAt: now,
+            succeeded,
+            statusCode: result.statusCode,
+            latencyMs: result.latencyMs,
+            error: result.error,
+            responseSnippet: result.snippet
+        }, { transaction });
 
         if (succeeded) {
             await WebhookEndpoint.update({ failingSince: null }, { where: { id: endpoint.id, failingSince: { [Op.ne]: null } }, transaction });
