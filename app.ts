@@ -30,6 +30,7 @@ import { healthRoutes } from './routes/health';
 import { merchantAuthRoutes } from './routes/merchant-auth';
 import { merchantCatalogueRoutes } from './routes/merchant-catalogue';
 import { merchantOrderRoutes } from './routes/merchant-orders';
+import { merchantWebhookRoutes } from './routes/merchant-webhooks';
 import { orderRoutes } from './routes/orders';
 import { paymentRoutes } from './routes/payments';
 import { refundNotifyRoutes } from './routes/refund-notify';
@@ -140,7 +141,7 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
         await server.register({ plugin: sandboxPlugin, options: { config, clock } });
     }
 
-    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, refundNotifyRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes]) {
+    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, refundNotifyRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes, merchantWebhookRoutes]) {
         await server.register({ plugin: routes, options: context });
     }
 

@@ -17,13 +17,15 @@ import { goodsScenario } from './scenarios/goods';
 import { loginScenario } from './scenarios/login';
 import { notifyScenario } from './scenarios/notify';
 import { ordersScenario } from './scenarios/orders';
+import { webhooksScenario } from './scenarios/webhooks';
 import type { BenchContext, ScenarioResult } from './scenarios/types';
 
 const scenarios: Record<ScenarioName, (context: BenchContext) => Promise<ScenarioResult>> = {
     goods: goodsScenario,
     login: loginScenario,
     orders: ordersScenario,
-    notify: notifyScenario
+    notify: notifyScenario,
+    webhooks: webhooksScenario
 };
 
 async function main(): Promise<number> {

@@ -54,6 +54,7 @@ export interface Config {
     merchant: MerchantConfig;
     /** Refunds (WeChat Pay v2): the merchant API certificate for mutual TLS and the refund settings. */
     refunds: RefundConfig;
+    webhooks: WebhookConfig;
 }
 
 export interface HttpConfig {
@@ -193,7 +194,8 @@ export function loadConfig(rawEnv: Env = process.env): Config {
         validateResponses: parseBoolean(env.RESPONSE_VALIDATION, 'RESPONSE_VALIDATION', problems) ?? !production,
         http: httpConfig(env, production, problems),
         merchant: merchantConfig(env, jwtSecret, problems),
-        refunds: loadRefundConfig(env, { demo, dataDir, mchId: env.WECHATPAY_MCHID ?? secrets?.mchId ?? '' }, problems, (value, name) => parseBoolean(value, name, problems))
+        refunds: loadRefundConfig(env, { demo, dataDir, mchId: env.WECHATPAY_MCHID ?? secrets?.mchId ?? '' }, problems, (value, name) => parseBoolean(value, name, problems)),
+        webhooks: webhookConfig(env, jwtSecret, production, problems)
     };
 
     if (problems.length) {
@@ -335,5 +337,50 @@ function merchantConfig(env: Env, jwtSecret: string, problems: string[]): Mercha
         loginFailuresPerUsername: parseInteger(env.MERCHANT_LOGIN_FAILURES_PER_USERNAME, 'MERCHANT_LOGIN_FAILURES_PER_USERNAME', 5, 1, 1e6, problems),
         loginWindowSeconds: parseInteger(env.MERCHANT_LOGIN_WINDOW_SECONDS, 'MERCHANT_LOGIN_WINDOW_SECONDS', 900, 1, 86400, problems),
         apiKeySecret
+    };
+}
+
+// ---- Webhooks (lib/webhooks/) ----
+
+export interface WebhookConfig {
+    /** Endpoints may be on loopback, private and other special addresses (tests, a receiver on the same machine). */
+    allowPrivate: boolean;
+    /** Endpoints must be https (production). */
+    requireHttps: boolean;
+    /** The key each endpoint's signing secret is derived from (lib/webhooks/secrets.ts). */
+    secretKey: string;
+    /** How long the previous secret still signs after a rotation. */
+    secretOverlapSeconds: number;
+    attemptTimeoutMs: number;
+    /** A delivery is retried (exponential backoff with jitter) until it is this old, then marked failed. */
+    retryForSeconds: number;
+    /** An endpoint whose deliveries have failed without a success for this long is disabled. */
+    disableAfterSeconds: number;
+    /** Deliveries one instance attempts at once. */
+    concurrency: number;
+}
+
+function webhookConfig(env: Env, jwtSecret: string, production: boolean, problems: string[]): WebhookConfig {
+    const secretKey = env.WEBHOOK_SECRET_KEY
+        ?? Buffer.from(Crypto.hkdfSync('sha256', jwtSecret, '', 'wxshop webhook secrets', 32)).toString('hex');
+    if (secretKey.length < 32) {
+        problems.push('WEBHOOK_SECRET_KEY must be at least 32 characters long');
+    }
+
+    const allowPrivate = parseBoolean(env.WEBHOOK_ALLOW_PRIVATE, 'WEBHOOK_ALLOW_PRIVATE', problems) ?? false;
+    if (production && allowPrivate) {
+        problems.push('WEBHOOK_ALLOW_PRIVATE=true is refused with NODE_ENV=production: it lets an endpoint reach the internal network');
+    }
+
+    const day = 86400;
+    return {
+        allowPrivate,
+        requireHttps: production,
+        secretKey,
+        secretOverlapSeconds: parseInteger(env.WEBHOOK_SECRET_OVERLAP_SECONDS, 'WEBHOOK_SECRET_OVERLAP_SECONDS', day, 0, 30 * day, problems),
+        attemptTimeoutMs: parseInteger(env.WEBHOOK_TIMEOUT_MS, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000, problems),
+        retryForSeconds: parseInteger(env.WEBHOOK_RETRY_FOR_SECONDS, 'WEBHOOK_RETRY_FOR_SECONDS', 3 * day, 3 * day, 30 * day, problems),
+        disableAfterSeconds: parseInteger(env.WEBHOOK_DISABLE_AFTER_SECONDS, 'WEBHOOK_DISABLE_AFTER_SECONDS', 5 * day, 3600, 60 * day, problems),
+        concurrency: parseInteger(env.WEBHOOK_CONCURRENCY, 'WEBHOOK_CONCURRENCY', 8, 1, 100, problems)
     };
 }

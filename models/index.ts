@@ -3,9 +3,11 @@ import { CreationOptional, DataTypes, ForeignKey, InferAttributes, InferCreation
 import { initMerchantModels, MerchantModels } from './merchant';
 import { initOrderEvent } from './order-event';
 import { initPaymentAnomaly } from './payment-anomaly';
+import { initWebhookModels } from './webhook';
 
 export { OrderEvent } from './order-event';
 export { PaymentAnomaly } from './payment-anomaly';
+export { WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent } from './webhook';
 
 export const orderStatuses = ['unpaid', 'closing', 'paid', 'closed', 'refunding', 'refunded'] as const;
 import { initRefund, Refund } from './refund';
@@ -221,6 +223,7 @@ export function initModels(sequelize: Sequelize): Models {
 
     initPaymentAnomaly(sequelize);
     initOrderEvent(sequelize);
+    initWebhookModels(sequelize);
 
     Shop.hasMany(Goods, { foreignKey: 'shopId', as: 'goods' });
     Goods.belongsTo(Shop, { foreignKey: 'shopId', as: 'shop' });

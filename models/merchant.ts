@@ -30,7 +30,7 @@ export class ApiKey extends Model<InferAttributes<ApiKey>, InferCreationAttribut
 
 export class MerchantAction extends Model<InferAttributes<MerchantAction>, InferCreationAttributes<MerchantAction>> {
     declare id: CreationOptional<number>;
-    declare actorType: 'staff' | 'api_key';
+    declare actorType: 'staff' | 'api_key' | 'system';
     declare actorId: number;
     declare action: string;
     declare targetType: string;

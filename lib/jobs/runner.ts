@@ -1,7 +1,9 @@
+import type { Config } from '../../config';
 import type { PaymentContext } from '../orders/payments';
 import { finishClosings } from './closing';
 import type { RefundContext } from '../refunds/context';
 import { runRefundJobs } from '../refunds/jobs';
+import { runWebhookJobs } from '../webhooks/job';
 import { expireOrders } from './expiry';
 import { purgeIdempotencyKeys } from './idempotency';
 import { reconcilePayments } from './reconcile';
@@ -14,7 +16,7 @@ export class JobRunner {
     private timer: NodeJS.Timeout | undefined;
     private running: Promise<void> | undefined;
 
-    constructor(private readonly context: PaymentContext & { refunds?: RefundContext }, private readonly intervalMs: number, private readonly log: (message: string) => void) {}
+    constructor(private readonly context: PaymentContext & { config: Config; refunds?: RefundContext }, private readonly intervalMs: number, private readonly log: (message: string) => void) {}
 
     start(): void {
         this.timer = setInterval(() => {
@@ -38,6 +40,7 @@ export class JobRunner {
             if (this.context.refunds) {
                 await runRefundJobs(this.context.refunds, now);
             }
+            await runWebhookJobs(this.context, now, this.log);
         }
         catch (err) {
             this.log(`background jobs failed, next pass retries: ${(err as Error).message}`);

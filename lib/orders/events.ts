@@ -3,6 +3,8 @@ import { Sequelize, Transaction } from 'sequelize';
 import { OrderEvent } from '../../models';
 import type { ActorKind } from '../../models/order-event';
 import { insertRows, sqlDate } from '../sql';
+import { eventTypeOfStatusChange } from '../webhooks/event-types';
+import { recordWebhookEvent } from '../webhooks/outbox';
 
 /** Who made a change: a buyer (user id), WeChat, staff (later), or the system itself (jobs, reconciliation). */
 export interface Actor {
@@ -23,7 +25,8 @@ export const wechatActor: Actor = { kind: 'wechat' };
 export type OrderRef = { id: number } | { outTradeNo: string };
 
 /**
- * Writes one audit row for a status change (`from` null: the order was created). It must be given the transaction
+ * Writes one audit row for a status change (`from` null: the order was created), and the webhook event the change
+ * reports if it reports one (lib/webhooks/event-types.ts). It must be given the transaction
  * of the change itself, so that the row exists exactly when the change does. Raw SQL: it runs on every notification.
  */
 export async function recordEvent(sequelize: Sequelize, order: OrderRef, from: string | null, to: string, note: EventNote, transaction: Transaction): Promise<void> {
@@ -34,6 +37,11 @@ export async function recordEvent(sequelize: Sequelize, order: OrderRef, from: s
         `INSERT INTO order_events (order_id, from_status, to_status, actor_kind, actor_id, reason, created_at) VALUES (${id.sql}, $2, $3, $4, $5, $6, $7)`,
         [id.value, from, to, note.actor.kind, note.actor.id == null ? null : String(note.actor.id), note.reason.slice(0, 255), sqlDate(sequelize, new Date())],
         transaction);
+
+    const webhookType = eventTypeOfStatusChange(from, to);
+    if (webhookType) {
+        await recordWebhookEvent(sequelize, order, webhookType, transaction);
+    }
 }
 
 /** An order's status history, oldest first. */

@@ -8,6 +8,7 @@ import { isPayableTotal } from '../wechatpay/amount';
 import type { PaidTrade, PayV2Client, QueryResult } from '../wechatpay/client';
 import { parseBeijingCompact } from '../wechatpay/time';
 import { insertRows, sqlDate } from '../sql';
+import { recordWebhookEvent } from '../webhooks/outbox';
 import { markPaid, payableStatuses, transition } from './status';
 
 export type PaymentOutcome =
@@ -102,6 +103,7 @@ async function matchPayment(sequelize: Sequelize, trade: PaidTrade, source: 'not
 
             await recordPayment(sequelize, paid, 'refund_required', transaction);
             await Order.update({ refundRequired: true }, { where: { id: order!.id }, transaction });
+            await recordWebhookEvent(sequelize, { id: order!.id }, 'order.refund_required', transaction);
             return { outcome: 'refund_required', orderId: order!.id };
         });
     }

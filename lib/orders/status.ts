@@ -69,16 +69,19 @@ export async function markPaid(
     transaction: Transaction,
     note: EventNote = { actor: wechatActor, reason: `paid: transaction ${payment.transactionId}` }
 ): Promise<boolean> {
-    payableStatuses.forEach((from) => checkTransition(payment.outTradeNo, from, 'paid'));
-    const changed = await changeRows(sequelize,
-        'UPDATE orders SET status = $1, transaction_id = $2, paid_at = $3, payer_openid = $4, claimed_until = NULL, next_reconcile_at = NULL, updated_at = $5 ' +
-        'WHERE out_trade_no = $6 AND status IN ($7, $8) AND total_fee = $9',
-        ['paid', payment.transactionId, sqlDate(sequelize, payment.paidAt), payment.openid ?? null, sqlDate(sequelize, new Date()), payment.outTradeNo, ...payableStatuses, payment.totalFee],
-        transaction);
-    if (changed !== 1) {
-        return false;
+    // One status at a time (unpaid first: the usual case is one statement), so the audit names the real `from`.
+    for (const from of payableStatuses) {
+        checkTransition(payment.outTradeNo, from, 'paid');
+        const changed = await changeRows(sequelize,
+            'UPDATE orders SET status = $1, transaction_id = $2, paid_at = $3, payer_openid = $4, claimed_until = NULL, next_reconcile_at = NULL, updated_at = $5 ' +
+            'WHERE out_trade_no = $6 AND status = $7 AND total_fee = $8',
+            ['paid', payment.transactionId, sqlDate(sequelize, payment.paidAt), payment.openid ?? null, sqlDate(sequelize, new Date()), payment.outTradeNo, from, payment.totalFee],
+            transaction);
+        if (changed === 1) {
+            await recordEvent(sequelize, { outTradeNo: payment.outTradeNo }, from, 'paid', note, transaction);
+            return true;
+        }
     }
 
-    await recordEvent(sequelize, { outTradeNo: payment.outTradeNo }, 'unpaid', 'paid', note, transaction);
-    return true;
+    return false;
 }

@@ -2,6 +2,7 @@ import { literal, Op } from 'sequelize';
 
 import { Goods, Order, OrderItem, Refund } from '../../models';
 import { transition } from '../orders/status';
+import { recordWebhookEvent } from '../webhooks/outbox';
 import type { WechatRefundStatus } from '../wechatpay/refund';
 import type { RefundContext } from './context';
 
@@ -37,6 +38,8 @@ export async function settleRefund(context: RefundContext, refundId: number, end
         }
 
         const refund = (await Refund.findByPk(refundId, { transaction }))!;
+        // The event's object is the order as it stands (with its refunds), like every order event.
+        await recordWebhookEvent(context.sequelize, { id: refund.orderId }, end === 'succeeded' ? 'refund.succeeded' : 'refund.failed', transaction);
         const money = end === 'succeeded'
             ? { refundedFee: literal(`refunded_fee + ${refund.amount}`) }
             : { refundReservedFee: literal(`refund_reserved_fee - ${refund.amount}`) };
