@@ -14,7 +14,7 @@ import { appEnv, freePort, killAll, randomCredentials, spawnApp, spawnNode } fro
 import { paidOrder, Receiver, registerEndpoint } from './webhook-helpers';
 
 const { expect } = Code;
-const { describe, it, afterEach } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
+const { describe, it, afterEach } = exports.lab = Lab.script();
 
 /** Every instance must derive the same endpoint secrets. */
 function sharedWebhookEnv(): Record<string, string> {

@@ -14,7 +14,7 @@ import { newTransactionId, notifyPaid } from './signed-notify';
 import { deliveriesOf, expectedSignature, paidOrder, parseSignature, Receiver, registerEndpoint, runJobs, webhookTestEnv } from './webhook-helpers';
 
 const { expect } = Code;
-const { describe, it, before, after, afterEach } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
+const { describe, it, before, after, afterEach } = exports.lab = Lab.script();
 
 const day = 86400_000;
 
