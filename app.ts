@@ -11,6 +11,8 @@ import { createSequelize, prepareDatabase } from './lib/db';
 import { projectRoot } from './lib/paths';
 import { firstLine, StartupError } from './lib/startup-error';
 import { JobRunner } from './lib/jobs/runner';
+import { pollShipments, uploadShipments } from './lib/jobs/shipments';
+import { createOpsServices } from './lib/shipping/services';
 import { DemoStaff, ensureDemoStaff } from './lib/merchant/demo';
 import { LoginClient } from './lib/wechat/login';
 import { PayV2Client } from './lib/wechatpay/client';
@@ -28,10 +30,12 @@ import { healthRoutes } from './routes/health';
 import { merchantAuthRoutes } from './routes/merchant-auth';
 import { merchantCatalogueRoutes } from './routes/merchant-catalogue';
 import { merchantOrderRoutes } from './routes/merchant-orders';
+import { merchantShipmentRoutes } from './routes/merchant-shipments';
 import { orderRoutes } from './routes/orders';
 import { paymentRoutes } from './routes/payments';
 import { shopRoutes } from './routes/shops';
 import { userRoutes } from './routes/users';
+import { wechatPushRoutes } from './routes/wechat-push';
 
 const version: string = JSON.parse(Fs.readFileSync(Path.join(projectRoot, 'package.json'), 'utf8')).version;
 
@@ -107,7 +111,8 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
             timeoutMs: config.pay.timeoutMs
         }),
         merchant: { appId: config.wechat.appId, mchId: config.pay.mchId },
-        notifyUrl: () => config.pay.notifyUrl ?? `${server.info.uri}/orders/pay/notify`
+        notifyUrl: () => config.pay.notifyUrl ?? `${server.info.uri}/orders/pay/notify`,
+        ops: createOpsServices(config, config.wechat.apiBase ? () => config.wechat.apiBase! : ownSandbox, (level, message) => server.logger[level](message))
     };
 
     await server.register({ plugin: loggingPlugin, options: { level: config.logLevel } });
@@ -122,12 +127,13 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
         await server.register({ plugin: sandboxPlugin, options: { config } });
     }
 
-    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes]) {
+    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes, merchantShipmentRoutes, wechatPushRoutes]) {
         await server.register({ plugin: routes, options: context });
     }
 
     if (config.jobs.enabled) {
-        const jobs = new JobRunner(context, config.jobs.intervalMs, (message) => server.log(['warn', 'jobs'], message));
+        const jobs = new JobRunner(context, config.jobs.intervalMs, (message) => server.log(['warn', 'jobs'], message),
+            [(now) => uploadShipments(context, now), (now) => pollShipments(context, now)]);
         server.ext('onPostStart', () => jobs.start());
         server.ext('onPreStop', () => jobs.stop());
     }

@@ -5,6 +5,7 @@ import * as Path from 'path';
 import { maskCredentials } from '../lib/masked-url';
 import { projectRoot } from '../lib/paths';
 import { loadPayV3Config, PayV3Config } from './pay-v3';
+import { loadWechatOpsConfig, WechatOpsConfig } from './wechat-ops';
 
 export type SignType = 'MD5' | 'HMAC-SHA256';
 
@@ -51,6 +52,8 @@ export interface Config {
     validateResponses: boolean;
     http: HttpConfig;
     merchant: MerchantConfig;
+    /** Message push, shipping management, subscribe messages (config/wechat-ops.ts). */
+    ops: WechatOpsConfig;
 }
 
 export interface HttpConfig {
@@ -188,7 +191,8 @@ export function loadConfig(rawEnv: Env = process.env): Config {
         trustedProxies: (env.TRUSTED_PROXIES ?? '').split(',').map((ip) => ip.trim()).filter(Boolean),
         validateResponses: parseBoolean(env.RESPONSE_VALIDATION, 'RESPONSE_VALIDATION', problems) ?? !production,
         http: httpConfig(env, production, problems),
-        merchant: merchantConfig(env, jwtSecret, problems)
+        merchant: merchantConfig(env, jwtSecret, problems),
+        ops: loadWechatOpsConfig(env, problems, { sandbox, jwtSecret })
     };
 
     if (problems.length) {

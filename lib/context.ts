@@ -3,6 +3,7 @@ import type { Sequelize } from 'sequelize';
 import type { Config } from '../config';
 import type { Models } from '../models';
 import type { Merchant } from './orders/payments';
+import type { OpsServices } from './shipping/services';
 import type { LoginClient } from './wechat/login';
 import type { PayV2Client } from './wechatpay/client';
 
@@ -16,4 +17,6 @@ export interface AppContext {
     merchant: Merchant;
     /** Where WeChat sends payment notifications: WECHATPAY_NOTIFY_URL, or this server's own notify route. */
     notifyUrl: () => string;
+    /** The shared access token and WeChat's server APIs (shipping management, subscribe messages). */
+    ops: OpsServices;
 }

@@ -3,11 +3,13 @@ import { CreationOptional, DataTypes, ForeignKey, InferAttributes, InferCreation
 import { initMerchantModels, MerchantModels } from './merchant';
 import { initOrderEvent } from './order-event';
 import { initPaymentAnomaly } from './payment-anomaly';
+import { initShippingModels } from './shipment';
 
 export { OrderEvent } from './order-event';
 export { PaymentAnomaly } from './payment-anomaly';
+export { Shipment, WechatAccessToken } from './shipment';
 
-export const orderStatuses = ['unpaid', 'paid', 'closed', 'refunding', 'refunded'] as const;
+export const orderStatuses = ['unpaid', 'paid', 'closed', 'refunding', 'refunded', 'shipped', 'received', 'completed'] as const;
 export type OrderStatus = typeof orderStatuses[number];
 export type TradeType = 'JSAPI' | 'NATIVE';
 
@@ -201,6 +203,7 @@ export function initModels(sequelize: Sequelize): Models {
 
     initPaymentAnomaly(sequelize);
     initOrderEvent(sequelize);
+    initShippingModels(sequelize);
 
     Shop.hasMany(Goods, { foreignKey: 'shopId', as: 'goods' });
     Goods.belongsTo(Shop, { foreignKey: 'shopId', as: 'shop' });

@@ -6,6 +6,7 @@ import { FaultBook } from './faults';
 import { hookRoutes } from './hooks';
 import { LoginCodes, loginRoutes } from './login';
 import { Notifier } from './notifier';
+import { SandboxOps } from './ops';
 import { initialSettings, SandboxOptions, SandboxSettings } from './options';
 import { payV2Routes } from './pay-v2';
 import { SandboxV3 } from './pay-v3';
@@ -30,12 +31,15 @@ export class Sandbox {
     readonly notifier: Notifier;
     /** API v3, when the options carry the merchant's v3 material. */
     readonly v3?: SandboxV3;
+    /** Tokens, shipping management, message push, subscribe messages (sandbox/ops*.ts). */
+    readonly ops: SandboxOps;
     readonly plugin: Plugin<void>;
 
     constructor(readonly options: SandboxOptions) {
         this.settings = initialSettings(options);
         this.notifier = new Notifier({ options, settings: this.settings, clock: this.clock, waits: this.waits });
         this.v3 = options.v3 && new SandboxV3({ options, settings: this.settings, clock: this.clock, waits: this.waits, trades: this.trades }, options.v3);
+        this.ops = new SandboxOps({ options, settings: this.settings, clock: this.clock, waits: this.waits, trades: this.trades });
         const context = {
             options,
             settings: this.settings,
@@ -58,6 +62,7 @@ export class Sandbox {
                     { plugin: phoneRoutes, options: context },
                     { plugin: hookRoutes, options: context }
                 ]);
+                await server.register(this.ops.plugin);
                 if (this.v3) {
                     await server.register(this.v3.plugin);
                 }

@@ -11,7 +11,8 @@ export class JobRunner {
     private timer: NodeJS.Timeout | undefined;
     private running: Promise<void> | undefined;
 
-    constructor(private readonly context: PaymentContext, private readonly intervalMs: number, private readonly log: (message: string) => void) {}
+    constructor(private readonly context: PaymentContext, private readonly intervalMs: number, private readonly log: (message: string) => void,
+        private readonly moreJobs: Array<(now: Date) => Promise<unknown>> = []) {}
 
     start(): void {
         this.timer = setInterval(() => {
@@ -31,6 +32,9 @@ export class JobRunner {
             await expireOrders(this.context, now, 50, this.log);
             await reconcilePayments(this.context, now, 50, this.log);
             await purgeIdempotencyKeys(now);
+            for (const job of this.moreJobs) {
+                await job(now);
+            }
         }
         catch (err) {
             this.log(`background jobs failed, next pass retries: ${(err as Error).message}`);

@@ -7,10 +7,15 @@ import { EventNote, recordEvent, systemActor, wechatActor } from './events';
 /** Every status change an order can make. Anything else is refused. */
 const transitions: Record<OrderStatus, readonly OrderStatus[]> = {
     unpaid: ['paid', 'closed'],
-    paid: ['refunding'],
+    paid: ['refunding', 'shipped'],
     closed: [],
     refunding: ['refunded', 'paid'],
-    refunded: []
+    refunded: [],
+    // After payment (lib/shipping/): shipped by the merchant, receipt confirmed at WeChat, settled. Refunds from
+    // shipped, received and completed come with the refunds work (refunding from each of them).
+    shipped: ['received', 'completed'],
+    received: ['completed'],
+    completed: []
 };
 
 function checkTransition(order: number | string, from: OrderStatus, to: OrderStatus): void {
