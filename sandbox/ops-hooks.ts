@@ -2,6 +2,7 @@ import * as Boom from '@hapi/boom';
 import type { Plugin } from '@hapi/hapi';
 import * as Joi from 'joi';
 
+import type { FaultBook } from './faults';
 import type { OpsPusher } from './ops-push';
 import type { OpsSettings } from './ops-settings';
 import type { ShippingBook } from './ops-shipping';
@@ -17,13 +18,14 @@ export interface OpsHooksContext {
     shipping: ShippingBook;
     subscriptions: Subscriptions;
     pusher: OpsPusher;
+    opsFaults: FaultBook;
 }
 
 const transaction = Joi.object({ transactionId: Joi.string().max(32).required() });
 
 export const opsHookRoutes: Plugin<OpsHooksContext> = {
     name: 'wxshop-sandbox-ops-hooks',
-    register(server, { ops, tokens, shipping, subscriptions, pusher }) {
+    register(server, { ops, tokens, shipping, subscriptions, pusher, opsFaults }) {
         const hook = (method: 'GET' | 'POST', path: string, description: string, payload: Joi.Schema | undefined, handler: (payload: any) => any) => server.route({
             method,
             path: `/__sim/ops/${path}`,
@@ -83,6 +85,16 @@ export const opsHookRoutes: Plugin<OpsHooksContext> = {
         hook('GET', 'messages', 'Subscribe messages sent, oldest first', undefined, () => subscriptions.sent);
 
         hook('GET', 'pushes', 'Message-push deliveries to the backend, oldest first', undefined, () => pusher.log);
+
+        hook('POST', 'faults', 'Make the next call(s) of a token-bearing API fail: an errcode (default -1, busy) or a 502', Joi.object({
+            api: Joi.string().valid('is_trade_managed', 'upload_shipping_info', 'get_order', 'get_delivery_list', 'send').required(),
+            errcode: Joi.number().integer(),
+            http500: Joi.boolean(),
+            times: Joi.number().integer().min(1).max(100).default(1)
+        }), ({ api, errcode, http500, times }) => {
+            opsFaults.arm(api, http500 ? { kind: 'http500' } : { kind: 'errcode', code: errcode ?? -1 }, times);
+            return { ok: true };
+        });
 
         hook('POST', 'push-faults', 'Lose or duplicate the next push(es)', Joi.object({
             mode: Joi.string().valid('drop', 'duplicate').required(),

@@ -1,5 +1,6 @@
 import type { Plugin, Request, ResponseToolkit } from '@hapi/hapi';
 
+import type { FaultBook } from './faults';
 import * as Ids from './ids';
 import type { SimClock } from './clock';
 import type { SandboxOptions, SandboxSettings } from './options';
@@ -18,6 +19,8 @@ export interface OpsRoutesContext {
     tokens: OpsTokens;
     shipping: ShippingBook;
     subscriptions: Subscriptions;
+    /** Armed by `POST /__sim/ops/faults`, keyed by the API's last path segment. */
+    opsFaults: FaultBook;
 }
 
 const tokenMessages: Record<number, string> = {
@@ -29,7 +32,7 @@ const tokenMessages: Record<number, string> = {
 export const opsRoutes: Plugin<OpsRoutesContext> = {
     name: 'wxshop-sandbox-ops',
     register(server, context) {
-        const { options, settings, ops, clock, tokens, shipping, subscriptions } = context;
+        const { options, settings, ops, clock, tokens, shipping, subscriptions, opsFaults } = context;
         const reply = (h: ResponseToolkit, body: object) => {
             const response = h.response(JSON.stringify(body));
             return settings.plainTextJson ? response.type('text/plain') : response.type('application/json');
@@ -110,6 +113,15 @@ export const opsRoutes: Plugin<OpsRoutesContext> = {
                 const errcode = tokens.check((request.query as Record<string, string | undefined>).access_token);
                 if (errcode) {
                     return error(h, errcode, tokenMessages[errcode]);
+                }
+
+                const fault = opsFaults.take(path.slice(path.lastIndexOf('/') + 1));
+                if (fault?.kind === 'http500') {
+                    return h.response('<html><body>502 Bad Gateway</body></html>').type('text/html').code(502);
+                }
+
+                if (fault) {
+                    return error(h, Number(fault.code ?? -1), 'simulated error');
                 }
 
                 let body: any;

@@ -1,6 +1,7 @@
 import type { Plugin } from '@hapi/hapi';
 
 import type { SimClock } from './clock';
+import { FaultBook } from './faults';
 import { opsHookRoutes } from './ops-hooks';
 import { OpsPusher } from './ops-push';
 import { opsRoutes } from './ops-routes';
@@ -21,6 +22,7 @@ export class SandboxOps {
     readonly pusher: OpsPusher;
     readonly shipping: ShippingBook;
     readonly subscriptions = new Subscriptions();
+    readonly faults = new FaultBook();
     readonly plugin: Plugin<void>;
 
     constructor(context: { options: SandboxOptions; settings: SandboxSettings; clock: SimClock; waits: Waits; trades: Trades }) {
@@ -28,7 +30,7 @@ export class SandboxOps {
         this.tokens = new OpsTokens(clock, this.settings);
         this.pusher = new OpsPusher(options.push, options.appId, clock, this.settings, waits);
         this.shipping = new ShippingBook(trades, clock, this.settings, this.pusher, options.mchId);
-        const shared = { ...context, ops: this.settings, tokens: this.tokens, shipping: this.shipping, subscriptions: this.subscriptions, pusher: this.pusher };
+        const shared = { ...context, ops: this.settings, tokens: this.tokens, shipping: this.shipping, subscriptions: this.subscriptions, pusher: this.pusher, opsFaults: this.faults };
         this.plugin = {
             name: 'wxshop-sandbox-ops-all',
             register: async (server) => {

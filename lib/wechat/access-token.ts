@@ -1,5 +1,5 @@
 import axios, { AxiosInstance } from 'axios';
-import { Op } from 'sequelize';
+import { Op, UniqueConstraintError } from 'sequelize';
 
 import { WechatAccessToken } from '../../models';
 
@@ -70,11 +70,12 @@ export class AccessTokens {
             return found;
         }
 
-        // Two instances may insert at once: the loser reads the winner's row.
-        await WechatAccessToken.findOrCreate({
-            where: { appId: this.options.appId },
-            defaults: { appId: this.options.appId, accessToken: null, expiresAt: null, refreshingUntil: null }
-        }).catch(() => undefined);
+        // Two instances may insert at once: the loser's insert fails on the primary key, and it reads the winner's row.
+        await WechatAccessToken.create({ appId: this.options.appId, accessToken: null, expiresAt: null, refreshingUntil: null }).catch((err) => {
+            if (!(err instanceof UniqueConstraintError)) {
+                throw err;
+            }
+        });
         return (await WechatAccessToken.findByPk(this.options.appId))!;
     }
 
@@ -108,7 +109,7 @@ export class AccessTokens {
         }
         catch (err) {
             // Never the axios error itself: its config holds the secret of the body.
-            const reason = axios.isAxiosError(err) ? (err.code ?? `HTTP ${err.response?.status}`) : 'a body that is not JSON';
+            const reason = axios.isAxiosError(err) ? (err.response ? `HTTP ${err.response.status}` : err.code ?? 'no answer') : 'a body that is not JSON';
             throw new WechatApiError(undefined, `stable_token failed: ${reason}`);
         }
 

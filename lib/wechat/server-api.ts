@@ -42,7 +42,7 @@ export class WechatServerApi {
         }
         catch (err) {
             // The request URL carries the token: keep only the reason.
-            const reason = axios.isAxiosError(err) ? (err.code ?? `HTTP ${err.response?.status}`) : 'a body that is not JSON';
+            const reason = axios.isAxiosError(err) ? (err.response ? `HTTP ${err.response.status}` : err.code ?? 'no answer') : 'a body that is not JSON';
             throw new WechatApiError(undefined, `${path} failed: ${reason}`);
         }
 
