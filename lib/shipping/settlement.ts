@@ -18,9 +18,14 @@ export async function applyShippingState(ops: OpsServices, order: Order, why: st
     const { order_state: state } = await ops.shipping.getOrder(order.transactionId!);
     let status = order.status;
     const move = async (from: OrderStatus, to: OrderStatus) => {
-        if (status === from && await transition(order.id, from, to, {}, undefined, {}, { actor: wechatActor, reason: `${why}: WeChat order_state ${state}` })) {
-            status = to;
+        if (status !== from) {
+            return;
         }
+
+        // Lost to a racing push or poll: go on from where that one left the order.
+        status = await transition(order.id, from, to, {}, undefined, {}, { actor: wechatActor, reason: `${why}: WeChat order_state ${state}` })
+            ? to
+            : (await Order.findByPk(order.id))!.status;
     };
 
     if (receivedStates.has(state)) {
@@ -35,5 +40,5 @@ export async function applyShippingState(ops: OpsServices, order: Order, why: st
         ops.log('warn', `order ${order.id}: WeChat says its payment was refunded (order_state 5) while it is ${status} here`);
     }
 
-    return (await Order.findByPk(order.id))?.status ?? status;
+    return status;
 }
