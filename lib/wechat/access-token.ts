@@ -52,7 +52,7 @@ export class AccessTokens {
                 return row.accessToken;
             }
 
-            if (await this.takeLease(now)) {
+            if (await this.takeLease(now, stale)) {
                 return this.refresh();
             }
 
@@ -79,9 +79,19 @@ export class AccessTokens {
         return (await WechatAccessToken.findByPk(this.options.appId))!;
     }
 
-    private async takeLease(now: Date): Promise<boolean> {
+    /**
+     * The refresh lease, taken only while the token is still missing, about to expire or the stale one: an instance
+     * that read the row before another one refreshed it finds a fresh token and takes no lease.
+     */
+    private async takeLease(now: Date, stale?: string): Promise<boolean> {
         const [affected] = await WechatAccessToken.update({ refreshingUntil: new Date(now.getTime() + leaseMs) }, {
-            where: { appId: this.options.appId, [Op.or]: [{ refreshingUntil: null }, { refreshingUntil: { [Op.lt]: now } }] }
+            where: {
+                appId: this.options.appId,
+                [Op.and]: [
+                    { [Op.or]: [{ refreshingUntil: null }, { refreshingUntil: { [Op.lt]: now } }] },
+                    { [Op.or]: [{ accessToken: null }, { expiresAt: null }, { expiresAt: { [Op.lte]: new Date(now.getTime() + refreshMarginMs) } }, ...stale ? [{ accessToken: stale }] : []] }
+                ]
+            }
         });
         return affected === 1;
     }
