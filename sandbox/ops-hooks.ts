@@ -19,13 +19,14 @@ export interface OpsHooksContext {
     subscriptions: Subscriptions;
     pusher: OpsPusher;
     opsFaults: FaultBook;
+    apiCalls: Record<string, number>;
 }
 
 const transaction = Joi.object({ transactionId: Joi.string().max(32).required() });
 
 export const opsHookRoutes: Plugin<OpsHooksContext> = {
     name: 'wxshop-sandbox-ops-hooks',
-    register(server, { ops, tokens, shipping, subscriptions, pusher, opsFaults }) {
+    register(server, { ops, tokens, shipping, subscriptions, pusher, opsFaults, apiCalls }) {
         const hook = (method: 'GET' | 'POST', path: string, description: string, payload: Joi.Schema | undefined, handler: (payload: any) => any) => server.route({
             method,
             path: `/__sim/ops/${path}`,
@@ -46,6 +47,8 @@ export const opsHookRoutes: Plugin<OpsHooksContext> = {
         }).allow(null), (payload) => Object.assign(ops, payload));
 
         hook('GET', 'calls', 'How often each token endpoint was called', undefined, () => tokens.calls);
+
+        hook('GET', 'api-calls', 'How often each token-bearing API was called, by the last segment of its path', undefined, () => apiCalls);
 
         hook('POST', 'confirm-receipt', 'The buyer taps "confirm receipt" in WeChat: the payment settles and the push follows', transaction, async ({ transactionId }) => {
             const record = shipping.find({ transactionId });

@@ -21,6 +21,8 @@ export interface OpsRoutesContext {
     subscriptions: Subscriptions;
     /** Armed by `POST /__sim/ops/faults`, keyed by the API's last path segment. */
     opsFaults: FaultBook;
+    /** Calls of each token-bearing API, by its last path segment (for the tests of caches). */
+    apiCalls: Record<string, number>;
 }
 
 const tokenMessages: Record<number, string> = {
@@ -32,7 +34,7 @@ const tokenMessages: Record<number, string> = {
 export const opsRoutes: Plugin<OpsRoutesContext> = {
     name: 'wxshop-sandbox-ops',
     register(server, context) {
-        const { options, settings, ops, clock, tokens, shipping, subscriptions, opsFaults } = context;
+        const { options, settings, ops, clock, tokens, shipping, subscriptions, opsFaults, apiCalls } = context;
         const reply = (h: ResponseToolkit, body: object) => {
             const response = h.response(JSON.stringify(body));
             return settings.plainTextJson ? response.type('text/plain') : response.type('application/json');
@@ -115,7 +117,9 @@ export const opsRoutes: Plugin<OpsRoutesContext> = {
                     return error(h, errcode, tokenMessages[errcode]);
                 }
 
-                const fault = opsFaults.take(path.slice(path.lastIndexOf('/') + 1));
+                const name = path.slice(path.lastIndexOf('/') + 1);
+                apiCalls[name] = (apiCalls[name] ?? 0) + 1;
+                const fault = opsFaults.take(name);
                 if (fault?.kind === 'http500') {
                     return h.response('<html><body>502 Bad Gateway</body></html>').type('text/html').code(502);
                 }

@@ -23,6 +23,7 @@ export class SandboxOps {
     readonly shipping: ShippingBook;
     readonly subscriptions = new Subscriptions();
     readonly faults = new FaultBook();
+    readonly apiCalls: Record<string, number> = {};
     readonly plugin: Plugin<void>;
 
     constructor(context: { options: SandboxOptions; settings: SandboxSettings; clock: SimClock; waits: Waits; trades: Trades }) {
@@ -30,7 +31,7 @@ export class SandboxOps {
         this.tokens = new OpsTokens(clock, this.settings);
         this.pusher = new OpsPusher(options.push, options.appId, clock, this.settings, waits);
         this.shipping = new ShippingBook(trades, clock, this.settings, this.pusher, options.mchId);
-        const shared = { ...context, ops: this.settings, tokens: this.tokens, shipping: this.shipping, subscriptions: this.subscriptions, pusher: this.pusher, opsFaults: this.faults };
+        const shared = { ...context, ops: this.settings, tokens: this.tokens, shipping: this.shipping, subscriptions: this.subscriptions, pusher: this.pusher, opsFaults: this.faults, apiCalls: this.apiCalls };
         this.plugin = {
             name: 'wxshop-sandbox-ops-all',
             register: async (server) => {

@@ -1,4 +1,4 @@
-import { eventuallyStatus, json, pay, sim, TestApp, unpaidOrder } from './helpers';
+import { eventually, eventuallyStatus, json, pay, sim, TestApp, unpaidOrder } from './helpers';
 
 /** A paid order: placed, paid on the simulated phone with the wx.requestPayment parameters, notified. */
 export async function paidOrder(app: TestApp, options: { price?: number; count?: number } = {}) {
@@ -26,4 +26,10 @@ export const express = (trackingNo = `SF${Date.now()}`, expressCompany = 'SF') =
 
 export function ship(app: TestApp, who: { auth: { authorization: string } } | undefined, orderId: number, payload: object = express()) {
     return json(app.server, { method: 'POST', url: `/merchant/orders/${orderId}/shipments`, headers: who?.auth ?? {}, payload });
+}
+
+/** Waits until WeChat's "shipping completed" push about this payment was answered (it follows an upload, unawaited). */
+export function shippedPushDelivered(app: TestApp, transactionId: string) {
+    return eventually(async () => (await ops(app, 'pushes', undefined, 'GET')).body
+        .some((push: any) => push.transactionId === transactionId && push.outcome === 'success'), `the shipping push of ${transactionId}`);
 }

@@ -7,7 +7,7 @@ import { Order, Shipment } from '../models';
 import { MerchantAction } from '../models/merchant';
 import { getOrder, json, sim, startApp, TestApp } from './helpers';
 import { apiKey, merchant, staffLogin, StaffLogin } from './merchant-helpers';
-import { express, ops, paidOrder, ship } from './shipping-helpers';
+import { express, ops, paidOrder, ship, shippedPushDelivered } from './shipping-helpers';
 
 const { expect } = Code;
 const { describe, it, before, after, beforeEach } = exports.lab = Lab.script();
@@ -220,6 +220,7 @@ describe('shipping and settlement', () => {
             await ship(app, operator, order.id);
             const now = new Date();
             await upload(now);
+            await shippedPushDelivered(app, transactionId);
             await ops(app, 'push-faults', { mode: 'drop', times: 1 });
             await ops(app, 'confirm-receipt', { transactionId });
             expect(await statusOf(order.id)).to.equal('shipped');
@@ -236,10 +237,11 @@ describe('shipping and settlement', () => {
             const { order, transactionId } = await paidOrder(app);
             await ship(app, operator, order.id);
             await upload();
+            await shippedPushDelivered(app, transactionId);
             await ops(app, 'push-faults', { mode: 'duplicate' });
             await ops(app, 'confirm-receipt', { transactionId });
             const pushes = (await ops(app, 'pushes', undefined, 'GET')).body.filter((push: any) => push.transactionId === transactionId && push.outcome === 'success');
-            expect(pushes.length).to.be.above(1);
+            expect(pushes.length as number).to.be.above(1);
             const moves = (await orderHistory(order.id)).filter((event) => event.actorKind === 'wechat' && event.fromStatus !== 'unpaid');
             expect(moves.map((event) => event.toStatus)).to.equal(['received', 'completed']);
         });
@@ -264,6 +266,9 @@ describe('shipping and settlement', () => {
             expect(res.statusCode).to.equal(200);
             expect(res.body).to.contain({ id: 'SF', name: '顺丰速运' });
             expect((await merchant(app, undefined, 'GET', '/merchant/delivery-companies')).statusCode).to.equal(401);
+            const before = (await ops(app, 'api-calls', undefined, 'GET')).body.get_delivery_list;
+            expect((await merchant(app, owner, 'GET', '/merchant/delivery-companies')).statusCode).to.equal(200);
+            expect((await ops(app, 'api-calls', undefined, 'GET')).body.get_delivery_list).to.equal(before);
         });
     });
 });

@@ -8,7 +8,7 @@ import { uploadShipments } from '../lib/jobs/shipments';
 import { Order } from '../models';
 import { json, startApp, TestApp } from './helpers';
 import { staffLogin } from './merchant-helpers';
-import { ops, paidOrder, ship } from './shipping-helpers';
+import { ops, paidOrder, ship, shippedPushDelivered } from './shipping-helpers';
 
 const { expect } = Code;
 const { describe, it, before, after } = exports.lab = Lab.script();
@@ -65,7 +65,7 @@ describe('message push: the golden vectors (reference §6)', () => {
         const xml = `<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName><Encrypt><![CDATA[${remindEncrypt}]]></Encrypt></xml>`;
         expect(await openPush({ ...safeJson, format: 'xml' }, appId, xmlQuery, xml)).to.include({ Event: 'trade_manage_remind_shipping', msg: '订单超过48小时未发货', pay_time: '1767052800' });
 
-        const rejected = async (promise: Promise<unknown>, status: number) => {
+        const rejected = async (promise: Promise<unknown>, status: PushRejected['status']) => {
             const err = await expect(promise).to.reject(PushRejected);
             expect((err as PushRejected).status).to.equal(status);
         };
@@ -153,6 +153,7 @@ describe('message push: POST /wechat/push', () => {
                 const { order, transactionId } = await paidOrder(app);
                 await ship(app, operator, order.id);
                 await uploadShipments(app.context);
+                await shippedPushDelivered(app, transactionId);
                 await ops(app, 'push-faults', { mode: 'drop' });
                 await ops(app, 'confirm-receipt', { transactionId });
                 const sandbox = app.sandbox.ops;
