@@ -80,10 +80,18 @@ export const opsHookRoutes: Plugin<OpsHooksContext> = {
         });
 
         hook('POST', 'subscribe', 'The buyer accepts a subscribe-message template (wx.requestSubscribeMessage): one send each', Joi.object({
-            openid: Joi.string().max(128).required(),
+            openid: Joi.string().max(128),
+            transactionId: Joi.string().max(32).description('instead of openid: the payer of this payment'),
             templateId: Joi.string().max(128).required(),
             times: Joi.number().integer().min(1).max(100).default(1)
-        }), ({ openid, templateId, times }) => ({ credits: subscriptions.accept(openid, templateId, times) }));
+        }).xor('openid', 'transactionId'), ({ openid, transactionId, templateId, times }) => {
+            const user = openid ?? shipping.find({ transactionId }, true)?.trade.payer;
+            if (!user) {
+                throw Boom.notFound('no payment with this transaction_id');
+            }
+
+            return { openid: user, credits: subscriptions.accept(user, templateId, times) };
+        });
 
         hook('GET', 'messages', 'Subscribe messages sent, oldest first', undefined, () => subscriptions.sent);
 
