@@ -236,7 +236,7 @@ function httpConfig(env: Env, production: boolean, problems: string[]): HttpConf
     };
 }
 
-function parseInteger(value: string | undefined, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+export function parseInteger(value: string | undefined, name: string, fallback: number, min: number, max: number, problems: string[]): number {
     if (value === undefined) {
         return fallback;
     }

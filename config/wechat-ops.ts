@@ -1,5 +1,8 @@
 import * as Crypto from 'crypto';
 
+// A cycle, harmless: parseInteger is only called once both modules are loaded.
+import { parseInteger } from './index';
+
 /**
  * The `ops` section of the config: WeChat's server-side mini-program services besides login and pay (message push,
  * shipping management, subscribe messages). Reference wechat-miniprogram-ops §2–§4.
@@ -78,8 +81,8 @@ export function loadWechatOpsConfig(env: Env, problems: string[], { sandbox, jwt
     return {
         push: { token, encodingAesKey, mode, format },
         shipNotice,
-        cacheSeconds: integer(env.WECHAT_OPS_CACHE_SECONDS, 'WECHAT_OPS_CACHE_SECONDS', 3600, 0, 86400, problems),
-        pollSeconds: integer(env.WECHAT_SHIPPING_POLL_SECONDS, 'WECHAT_SHIPPING_POLL_SECONDS', 3600, 1, 7 * 86400, problems)
+        cacheSeconds: parseInteger(env.WECHAT_OPS_CACHE_SECONDS, 'WECHAT_OPS_CACHE_SECONDS', 3600, 0, 86400, problems),
+        pollSeconds: parseInteger(env.WECHAT_SHIPPING_POLL_SECONDS, 'WECHAT_SHIPPING_POLL_SECONDS', 3600, 1, 7 * 86400, problems)
     };
 }
 
@@ -97,18 +100,4 @@ function noticeFields(text: string, problems: string[]): Record<string, ShipNoti
     }
 
     return fields;
-}
-
-function integer(value: string | undefined, name: string, fallback: number, min: number, max: number, problems: string[]): number {
-    if (value === undefined) {
-        return fallback;
-    }
-
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-        problems.push(`${name} must be an integer from ${min} to ${max} (got "${value}")`);
-        return fallback;
-    }
-
-    return parsed;
 }

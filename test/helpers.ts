@@ -217,3 +217,15 @@ export function redisAnswers(url: string): boolean {
         socket.on('data', (data) => process.exit(/^(\\+PONG|-NOAUTH)/.test(String(data)) ? 0 : 1));`;
     return ChildProcess.spawnSync(process.execPath, ['-e', probe, url], { timeout: 3000 }).status === 0;
 }
+
+/** curl: a real request to a real port, JSON in and out. */
+export async function curl(base: string, method: string, path: string, body?: object, token?: string): Promise<{ status: number; body: any }> {
+    const headers: Record<string, string> = body ? { 'content-type': 'application/json' } : {};
+    if (token) {
+        headers.authorization = `Bearer ${token}`;
+    }
+
+    const response = await fetch(`${base}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
