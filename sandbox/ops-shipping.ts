@@ -1,3 +1,6 @@
+import { isMaskedPhone } from '../lib/shipping/shipments';
+import { parseRfc3339 } from '../lib/wechatpay/v3/time';
+
 import type { SimClock } from './clock';
 import type { OpsPusher } from './ops-push';
 import type { OpsSettings } from './ops-settings';
@@ -45,18 +48,6 @@ export interface ShippingRecord {
 }
 
 type Failure = { errcode: number; errmsg: string };
-
-const rfc3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?(Z|[+-]\d\d:\d\d)$/;
-/** Masked, the last four digits in the clear: `189****1234`, `+86-177****1234`, `021-**34-12`. */
-const maskedPhone = /^[0-9+\-*]{4,32}$/;
-
-function maskedContactProblem(contact: unknown): boolean {
-    if (typeof contact !== 'string' || !maskedPhone.test(contact) || !contact.includes('*')) {
-        return true;
-    }
-
-    return !/\d{4}$/.test(contact.replace(/-/g, ''));
-}
 
 export class ShippingBook {
     private readonly records = new Map<string, ShippingRecord>();
@@ -148,11 +139,12 @@ export class ShippingBook {
             }
         }
 
-        if (typeof body.upload_time !== 'string' || !rfc3339.test(body.upload_time) || Number.isNaN(Date.parse(body.upload_time))) {
+        // parseRfc3339 checks the form; Date.parse keeps the milliseconds that order two uploads in one second.
+        const uploadTime = typeof body.upload_time === 'string' && parseRfc3339(body.upload_time) ? Date.parse(body.upload_time) : undefined;
+        if (uploadTime === undefined) {
             return fail(268485216, 'upload_time 必须为RFC 3339格式');
         }
 
-        const uploadTime = Date.parse(body.upload_time);
         if (body.payer?.openid !== record.trade.payer) {
             return fail(10060031, 'payer openid does not match the payment');
         }
@@ -241,7 +233,7 @@ export class ShippingBook {
         }
 
         for (const contact of [parcel.contact?.consignor_contact, parcel.contact?.receiver_contact]) {
-            if (contact !== undefined && maskedContactProblem(contact)) {
+            if (contact !== undefined && (typeof contact !== 'string' || !isMaskedPhone(contact))) {
                 return fail(10060014, 'contact must be masked with its last 4 digits clear');
             }
         }
