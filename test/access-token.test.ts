@@ -4,6 +4,7 @@ import * as Lab from '@hapi/lab';
 import { buildApp } from '../app';
 import { loadConfig } from '../config';
 import type { AppContext } from '../lib/context';
+import { AccessTokens, WechatApiError } from '../lib/wechat/access-token';
 import { WechatAccessToken } from '../models';
 import type * as Hapi from '@hapi/hapi';
 import { json, startApp, testEnv, TestApp } from './helpers';
@@ -77,6 +78,17 @@ describe('access tokens: stable_token shared by every instance', () => {
         expect(after.stableToken).to.equal(before.stableToken + 2);          // the force above, and one refetch
         expect(await first.context.ops.tokens.get()).to.equal(forced.body.access_token);
         expect(after.token).to.equal(0);                                     // never /cgi-bin/token
+    });
+
+    it('a refused secret is an error to retry later, and leaves the refresh lease free', async () => {
+        const wrong = new AccessTokens({ appId: 'wx00000000000000ff', secret: 'wrong', baseUrl: () => `${first.base}/sandbox`, timeoutMs: 1000 });
+        for (let i = 0; i < 2; ++i) {
+            const err = await expect(wrong.get()).to.reject(WechatApiError);
+            expect((err as WechatApiError).errcode).to.equal(40013);
+            expect((err as WechatApiError).transient).to.be.true();
+        }
+
+        expect((await WechatAccessToken.findByPk('wx00000000000000ff'))!.refreshingUntil).to.be.null();
     });
 
     it("the simulator's /cgi-bin/token invalidates the token before it, as WeChat does", async () => {

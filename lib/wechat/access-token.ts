@@ -19,14 +19,18 @@ export interface AccessTokenOptions {
 
 /** A failure of a WeChat server API, with its errcode when WeChat answered one (undefined: no usable answer). */
 export class WechatApiError extends Error {
-    constructor(readonly errcode: number | undefined, message: string) {
+    /** `token`: the access token could not be had (stable_token failed), whatever the API called. */
+    constructor(readonly errcode: number | undefined, message: string, readonly token = false) {
         super(message);
         this.name = 'WechatApiError';
     }
 
-    /** Worth another try later: WeChat busy (-1), no answer, a 5xx. */
+    /**
+     * Worth another try later: WeChat busy (-1), no answer, a 5xx, or no token (a refused secret is for a person to
+     * fix in the config, and the work waits for it rather than failing for good).
+     */
     get transient(): boolean {
-        return this.errcode === undefined || this.errcode === -1;
+        return this.token || this.errcode === undefined || this.errcode === -1;
     }
 }
 
@@ -57,7 +61,7 @@ export class AccessTokens {
             }
 
             if (Date.now() > deadline) {
-                throw new WechatApiError(undefined, 'stable_token: another instance holds the refresh and no token arrived');
+                throw new WechatApiError(undefined, 'stable_token: another instance holds the refresh and no token arrived', true);
             }
 
             await new Promise((resolve) => setTimeout(resolve, waitStepMs));
@@ -120,11 +124,11 @@ export class AccessTokens {
         catch (err) {
             // Never the axios error itself: its config holds the secret of the body.
             const reason = axios.isAxiosError(err) ? (err.response ? `HTTP ${err.response.status}` : err.code ?? 'no answer') : 'a body that is not JSON';
-            throw new WechatApiError(undefined, `stable_token failed: ${reason}`);
+            throw new WechatApiError(undefined, `stable_token failed: ${reason}`, true);
         }
 
         if (typeof body?.access_token !== 'string' || !Number.isInteger(body.expires_in)) {
-            throw new WechatApiError(typeof body?.errcode === 'number' ? body.errcode : undefined, `stable_token answered errcode ${body?.errcode}: ${body?.errmsg}`);
+            throw new WechatApiError(typeof body?.errcode === 'number' ? body.errcode : undefined, `stable_token answered errcode ${body?.errcode}: ${body?.errmsg}`, true);
         }
 
         return { accessToken: body.access_token, expiresInSeconds: body.expires_in };
