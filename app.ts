@@ -12,6 +12,8 @@ import { createSequelize, prepareDatabase } from './lib/db';
 import { projectRoot } from './lib/paths';
 import { firstLine, StartupError } from './lib/startup-error';
 import { JobRunner } from './lib/jobs/runner';
+import { pollShipments, uploadShipments } from './lib/jobs/shipments';
+import { createOpsServices } from './lib/shipping/services';
 import { DemoStaff, ensureDemoStaff } from './lib/merchant/demo';
 import { LoginClient } from './lib/wechat/login';
 import { PayV2Client } from './lib/wechatpay/client';
@@ -31,11 +33,13 @@ import { merchantAuthRoutes } from './routes/merchant-auth';
 import { merchantCatalogueRoutes } from './routes/merchant-catalogue';
 import { merchantOrderRoutes } from './routes/merchant-orders';
 import { merchantWebhookRoutes } from './routes/merchant-webhooks';
+import { merchantShipmentRoutes } from './routes/merchant-shipments';
 import { orderRoutes } from './routes/orders';
 import { paymentRoutes } from './routes/payments';
 import { refundNotifyRoutes } from './routes/refund-notify';
 import { shopRoutes } from './routes/shops';
 import { userRoutes } from './routes/users';
+import { wechatPushRoutes } from './routes/wechat-push';
 
 const version: string = JSON.parse(Fs.readFileSync(Path.join(projectRoot, 'package.json'), 'utf8')).version;
 
@@ -126,7 +130,8 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
             notifyUrl: () => config.refunds.notifyUrl ?? `${server.info.uri}/orders/refund/notify`,
             log: (message) => server.log(['warn', 'refunds'], message)
         },
-        clock
+        clock,
+        ops: createOpsServices(config, config.wechat.apiBase ? () => config.wechat.apiBase! : ownSandbox, (level, message) => server.logger[level](message))
     };
 
     await server.register({ plugin: loggingPlugin, options: { level: config.logLevel } });
@@ -141,12 +146,13 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
         await server.register({ plugin: sandboxPlugin, options: { config, clock } });
     }
 
-    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, refundNotifyRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes, merchantWebhookRoutes]) {
+    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, refundNotifyRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes, merchantWebhookRoutes, merchantShipmentRoutes, wechatPushRoutes]) {
         await server.register({ plugin: routes, options: context });
     }
 
     if (config.jobs.enabled) {
-        const jobs = new JobRunner(context, config.jobs.intervalMs, (message) => server.log(['warn', 'jobs'], message));
+        const jobs = new JobRunner(context, config.jobs.intervalMs, (message) => server.log(['warn', 'jobs'], message),
+            [(now) => uploadShipments(context, now), (now) => pollShipments(context, now)]);
         server.ext('onPostStart', () => jobs.start());
         server.ext('onPreStop', () => jobs.stop());
     }

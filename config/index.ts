@@ -6,6 +6,7 @@ import { maskCredentials } from '../lib/masked-url';
 import { projectRoot } from '../lib/paths';
 import { loadPayV3Config, PayV3Config } from './pay-v3';
 import { loadRefundConfig, RefundConfig } from './refunds';
+import { loadWechatOpsConfig, WechatOpsConfig } from './wechat-ops';
 
 export type SignType = 'MD5' | 'HMAC-SHA256';
 
@@ -55,6 +56,8 @@ export interface Config {
     /** Refunds (WeChat Pay v2): the merchant API certificate for mutual TLS and the refund settings. */
     refunds: RefundConfig;
     webhooks: WebhookConfig;
+    /** Message push, shipping management, subscribe messages (config/wechat-ops.ts). */
+    ops: WechatOpsConfig;
 }
 
 export interface HttpConfig {
@@ -195,7 +198,8 @@ export function loadConfig(rawEnv: Env = process.env): Config {
         http: httpConfig(env, production, problems),
         merchant: merchantConfig(env, jwtSecret, problems),
         refunds: loadRefundConfig(env, { demo, dataDir, mchId: env.WECHATPAY_MCHID ?? secrets?.mchId ?? '' }, problems, (value, name) => parseBoolean(value, name, problems)),
-        webhooks: webhookConfig(env, jwtSecret, production, problems)
+        webhooks: webhookConfig(env, jwtSecret, production, problems),
+        ops: loadWechatOpsConfig(env, problems, { sandbox, jwtSecret })
     };
 
     if (problems.length) {
@@ -239,7 +243,7 @@ function httpConfig(env: Env, production: boolean, problems: string[]): HttpConf
     };
 }
 
-function parseInteger(value: string | undefined, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+export function parseInteger(value: string | undefined, name: string, fallback: number, min: number, max: number, problems: string[]): number {
     if (value === undefined) {
         return fallback;
     }

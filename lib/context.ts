@@ -5,6 +5,7 @@ import type { AdjustableClock } from './clock';
 import type { Models } from '../models';
 import type { Merchant } from './orders/payments';
 import type { RefundContext } from './refunds/context';
+import type { OpsServices } from './shipping/services';
 import type { LoginClient } from './wechat/login';
 import type { PayV2Client } from './wechatpay/client';
 
@@ -22,4 +23,6 @@ export interface AppContext {
     notifyUrl: () => string;
     /** The refund service's own context (lib/refunds). */
     refunds: RefundContext;
+    /** The shared access token and WeChat's server APIs (shipping management, subscribe messages). */
+    ops: OpsServices;
 }

@@ -3,13 +3,15 @@ import { CreationOptional, DataTypes, ForeignKey, InferAttributes, InferCreation
 import { initMerchantModels, MerchantModels } from './merchant';
 import { initOrderEvent } from './order-event';
 import { initPaymentAnomaly } from './payment-anomaly';
+import { initShippingModels } from './shipment';
 import { initWebhookModels } from './webhook';
 
 export { OrderEvent } from './order-event';
 export { PaymentAnomaly } from './payment-anomaly';
+export { Shipment, WechatAccessToken } from './shipment';
 export { WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent } from './webhook';
 
-export const orderStatuses = ['unpaid', 'closing', 'paid', 'closed', 'refunding', 'refunded'] as const;
+export const orderStatuses = ['unpaid', 'closing', 'paid', 'closed', 'refunding', 'refunded', 'shipped', 'received', 'completed'] as const;
 import { initRefund, Refund } from './refund';
 
 export { Refund } from './refund';
@@ -224,6 +226,7 @@ export function initModels(sequelize: Sequelize): Models {
     initPaymentAnomaly(sequelize);
     initOrderEvent(sequelize);
     initWebhookModels(sequelize);
+    initShippingModels(sequelize);
 
     Shop.hasMany(Goods, { foreignKey: 'shopId', as: 'goods' });
     Goods.belongsTo(Shop, { foreignKey: 'shopId', as: 'shop' });

@@ -40,7 +40,8 @@ export const docsPlugin: Plugin<{ version: string }> = {
                     { name: 'shops', description: 'Shops and their goods' },
                     { name: 'orders', description: 'Orders and WeChat Pay' },
                     { name: 'health', description: 'Liveness and readiness' },
-                    { name: 'merchant', description: 'The merchant side: staff logins, API keys, shops and goods, orders (each route names the roles and key scopes it admits)' }
+                    { name: 'merchant', description: 'The merchant side: staff logins, API keys, shops and goods, orders (each route names the roles and key scopes it admits)' },
+                    { name: 'wechat', description: "WeChat's message push: server events (trade management), signed and in safe mode encrypted by WeChat" }
                 ],
                 documentationPath: '/documentation',
                 templates: Path.join(projectRoot, 'plugins', 'docs-ui'),

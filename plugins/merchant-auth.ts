@@ -17,6 +17,7 @@ export const merchantAccess = {
     catalogueRead: { roles: ['owner', 'operator', 'finance'], keyScopes: ['merchant:read'] },
     catalogueWrite: { roles: ['owner', 'operator'], keyScopes: ['goods:write'] },
     ordersRead: { roles: ['owner', 'operator', 'finance'], keyScopes: ['orders:read'] },
+    ordersWrite: { roles: ['owner', 'operator'], keyScopes: ['orders:write'] },
     apiKeys: { roles: ['owner'], keyScopes: [] }
 } satisfies Record<string, MerchantAccess>;
 

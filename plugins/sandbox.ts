@@ -20,7 +20,15 @@ export const sandboxPlugin: Plugin<{ config: Config; clock: AdjustableClock }> =
             mchId: config.pay.mchId,
             apiKey: config.pay.apiKey,
             defaultSignType: config.pay.signType,
-            v3: sandboxV3Options(config)
+            v3: sandboxV3Options(config),
+            push: config.ops.push.token === undefined ? undefined : {
+                url: () => `${server.info.uri}/wechat/push`,
+                token: config.ops.push.token,
+                encodingAesKey: config.ops.push.encodingAesKey,
+                mode: config.ops.push.mode,
+                format: config.ops.push.format,
+                originalId: 'gh_0123456789ab'
+            }
         }, clock);
         await server.register(sandbox.plugin, { routes: { prefix: sandboxPrefix } });
         server.expose('sandbox', sandbox);

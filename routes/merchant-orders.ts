@@ -10,6 +10,7 @@ import { merchantAccess, merchantRoute } from '../plugins/merchant-auth';
 import { merchantBearer } from './merchant-schemas';
 import { orderSchema } from './orders';
 import * as Schemas from './schemas';
+import { merchantShipmentSchema } from './shipment-schemas';
 
 const merchantOrderSchema = orderSchema.keys({ userId: Schemas.id.required().description('the buyer') }).label('MerchantOrder');
 
@@ -25,7 +26,8 @@ const paymentSchema = Joi.object({
 }).label('PaymentRecord');
 
 const merchantOrderDetailSchema = merchantOrderSchema.keys({
-    payments: Joi.array().items(paymentSchema).required().label('PaymentRecordList')
+    payments: Joi.array().items(paymentSchema).required().label('PaymentRecordList'),
+    shipments: Joi.array().items(merchantShipmentSchema).required().label('ShipmentList')
 }).label('MerchantOrderDetail');
 
 export const merchantOrderRoutes: Plugin<AppContext> = {
@@ -63,7 +65,7 @@ export const merchantOrderRoutes: Plugin<AppContext> = {
             path: '/merchant/orders/{orderId}',
             options: {
                 tags: ['api', 'merchant'],
-                description: 'One order with its lines and payments',
+                description: 'One order with its lines, payments and shipments',
                 ...merchantRoute(merchantAccess.ordersRead),
                 validate: { headers: merchantBearer, params: Joi.object({ orderId: Schemas.id.required() }) },
                 response: { status: { 200: merchantOrderDetailSchema, ...Schemas.errors(400, 401, 403, 404) } }

@@ -8,11 +8,13 @@ import { checkout, CheckoutRejected } from '../lib/orders/checkout';
 import { requestClose } from '../lib/orders/close';
 import { createOrder, OrderRejected, OrderRejection } from '../lib/orders/create';
 import { claimQuery, syncWithWechat } from '../lib/orders/sync';
+import { buyerShipmentView, shipmentsOf } from '../lib/shipping/shipments';
 import { orderView } from '../lib/orders/view';
 import { orderStatuses, Order, OrderItem } from '../models';
 import { PayError } from '../lib/wechatpay/client';
 import { rateLimited } from '../plugins/rate-limit';
 import * as Schemas from './schemas';
+import { buyerShipmentSchema } from './shipment-schemas';
 
 const orderItemSchema = Joi.object({
     goodsId: Schemas.id.required(),
@@ -26,7 +28,7 @@ export const orderSchema = Joi.object({
     outTradeNo: Joi.string().required().description('the order number WeChat knows').example('20261122173000aB3dE5fG7hJ9kL1mN3'),
     status: Joi.string().valid(...orderStatuses).required()
         .description('unpaid → paid | closing | closed; closing (a cancel or expiry waiting for WeChat\'s close, takes no new pay) → closed | paid; ' +
-            'paid → refunding → refunded. closed orders with refundRequired=true received money after closing'),
+            'paid → shipped → received → completed; paid → refunding → refunded. closed orders with refundRequired=true received money after closing'),
     totalFee: Joi.number().integer().min(0).required().description('fen').example(13600),
     items: Joi.array().items(orderItemSchema).required(),
     createdAt: Joi.date().required(),
@@ -38,6 +40,9 @@ export const orderSchema = Joi.object({
     refundRequired: Joi.boolean().required().description('money arrived after the order was closed: the merchant must refund it'),
     refundedFee: Joi.number().integer().min(0).required().description('fen WeChat has confirmed refunded (lib/refunds)')
 }).label('Order');
+
+/** One order as its buyer sees it: with its shipments and their tracking numbers. */
+const orderDetailSchema = orderSchema.keys({ shipments: Joi.array().items(buyerShipmentSchema).required().label('BuyerShipmentList') }).label('OrderDetail');
 
 const orderParams = Joi.object({ orderId: Schemas.id.required() });
 
@@ -179,13 +184,14 @@ export const orderRoutes: Plugin<AppContext> = {
                     params: orderParams,
                     query: Joi.object({ sync: Joi.boolean().default(false) })
                 },
-                response: { status: { 200: orderSchema, ...Schemas.errors(400, 401, 404, 503) } }
+                response: { status: { 200: orderDetailSchema, ...Schemas.errors(400, 401, 404, 503) } }
             },
             handler: async (request) => {
                 const order = await ownOrder(request);
+                const withShipments = async (view: object) => ({ ...view, shipments: (await shipmentsOf(order.id)).map(buyerShipmentView) });
                 const asksWechat = order.status === 'unpaid' || order.status === 'closing';
                 if (!(request.query as { sync: boolean }).sync || !asksWechat || !order.prepayId || !await claimQuery(order, 2000, new Date(context.clock.now()))) {
-                    return orderView(order);
+                    return withShipments(orderView(order));
                 }
 
                 try {
@@ -195,7 +201,7 @@ export const orderRoutes: Plugin<AppContext> = {
                     payFailure(request, err);
                 }
 
-                return reload(order);
+                return withShipments(await reload(order));
             }
         });
 

@@ -8,6 +8,7 @@ import { FaultBook } from './faults';
 import { hookRoutes } from './hooks';
 import { LoginCodes, loginRoutes } from './login';
 import { Notifier } from './notifier';
+import { SandboxOps } from './ops';
 import { initialSettings, SandboxOptions, SandboxSettings } from './options';
 import { payV2Routes } from './pay-v2';
 import { SandboxV3 } from './pay-v3';
@@ -34,6 +35,8 @@ export class Sandbox {
     readonly notifier: Notifier;
     /** API v3, when the options carry the merchant's v3 material. */
     readonly v3?: SandboxV3;
+    /** Tokens, shipping management, message push, subscribe messages (sandbox/ops*.ts). */
+    readonly ops: SandboxOps;
     readonly plugin: Plugin<void>;
 
     /** `clock`: mounted on the backend, the backend's own, so moving the simulator's time moves both. */
@@ -43,6 +46,7 @@ export class Sandbox {
         this.settings = initialSettings(options);
         this.notifier = new Notifier({ options, settings: this.settings, clock: this.clock, waits: this.waits });
         this.v3 = options.v3 && new SandboxV3({ options, settings: this.settings, clock: this.clock, waits: this.waits, trades: this.trades }, options.v3);
+        this.ops = new SandboxOps({ options, settings: this.settings, clock: this.clock, waits: this.waits, trades: this.trades });
         const context = {
             options,
             settings: this.settings,
@@ -67,6 +71,7 @@ export class Sandbox {
                     { plugin: refundRoutes, options: { ...context, book: this.refunds } },
                     { plugin: refundHookRoutes, options: { ...context, book: this.refunds } }
                 ]);
+                await server.register(this.ops.plugin);
                 if (this.v3) {
                     await server.register(this.v3.plugin);
                 }

@@ -1,5 +1,6 @@
 import type { SignType } from '../lib/wechatpay/sign';
 
+import type { PushTarget } from './ops-push';
 import type { SandboxV3Options } from './pay-v3-options';
 
 export interface SandboxCredentials {
@@ -25,6 +26,8 @@ export interface SandboxOptions extends SandboxCredentials {
     closeGuardMinutes?: number;
     /** The merchant's API v3 material; without it the simulator serves v2 only. */
     v3?: SandboxV3Options;
+    /** Where and how the trade-management events are pushed (the MP console's message-push settings); none: not pushed. */
+    push?: PushTarget;
 }
 
 /** The knobs `POST /__sim/settings` can turn while the simulator runs. */

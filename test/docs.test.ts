@@ -151,7 +151,7 @@ describe('Swagger', () => {
     it('shows the lock only on routes that need a token', () => {
         const routes = app.server.table().filter((r) => !notApi(r.path));
         const open = routes.filter((route) => !route.settings.auth).map((route) => `${route.method} ${route.path}`).sort();
-        expect(open).to.equal(['get /health', 'get /ready', 'get /shops', 'get /shops/{shopId}/goods', 'post /merchant/login', 'post /orders/pay/notify', 'post /orders/refund/notify', 'post /users/login']);
+        expect(open).to.equal(['get /health', 'get /ready', 'get /shops', 'get /shops/{shopId}/goods', 'get /wechat/push', 'post /merchant/login', 'post /orders/pay/notify', 'post /orders/refund/notify', 'post /users/login', 'post /wechat/push']);
         for (const route of routes) {
             const op = operation(route.path, route.method);
             expect(op.security, `${route.method} ${route.path}`).to.equal(route.settings.auth ? undefined : []);     // undefined: the global [{ jwt: [] }]

@@ -16,7 +16,8 @@ export class JobRunner {
     private timer: NodeJS.Timeout | undefined;
     private running: Promise<void> | undefined;
 
-    constructor(private readonly context: PaymentContext & { config: Config; refunds?: RefundContext }, private readonly intervalMs: number, private readonly log: (message: string) => void) {}
+    constructor(private readonly context: PaymentContext & { config: Config; refunds?: RefundContext }, private readonly intervalMs: number, private readonly log: (message: string) => void,
+        private readonly moreJobs: Array<(now: Date) => Promise<unknown>> = []) {}
 
     start(): void {
         this.timer = setInterval(() => {
@@ -41,6 +42,9 @@ export class JobRunner {
                 await runRefundJobs(this.context.refunds, now);
             }
             await runWebhookJobs(this.context, now, this.log);
+            for (const job of this.moreJobs) {
+                await job(now);
+            }
         }
         catch (err) {
             this.log(`background jobs failed, next pass retries: ${(err as Error).message}`);

@@ -7,7 +7,7 @@ import type { MerchantActor } from './actor';
 import { recordAction } from './audit';
 
 /** What an API key may do. Staff roles are separate (lib/merchant/access.ts maps routes to both). */
-export const apiKeyScopes = ['merchant:read', 'goods:write', 'orders:read', 'refunds:write', 'payments'] as const;
+export const apiKeyScopes = ['merchant:read', 'goods:write', 'orders:read', 'orders:write', 'refunds:write', 'payments'] as const;
 export type ApiKeyScope = typeof apiKeyScopes[number];
 
 /** Every key starts with this, so a key is recognisable (in logs, in secret scanners) and told from a staff JWT. */

@@ -1,5 +1,6 @@
 import type { Models, Order, OrderItem, Payment } from '../../models';
 import { orderView } from '../orders/view';
+import { merchantShipmentView, shipmentsOf } from '../shipping/shipments';
 
 /** An order as the merchant sees it in a list: the buyer's view plus the buyer. */
 export function merchantOrderSummary(order: Order, items: OrderItem[]) {
@@ -32,7 +33,8 @@ export async function merchantOrderDetail(models: Models, orderId: number) {
     const payments = await models.Payment.findAll({ where: { orderId }, order: [['id', 'ASC']] });
     return {
         ...merchantOrderSummary(order, sortedItems(order.items ?? [])),
-        payments: payments.map(paymentView)
+        payments: payments.map(paymentView),
+        shipments: (await shipmentsOf(orderId)).map(merchantShipmentView)
     };
 }
 

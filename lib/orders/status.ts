@@ -11,10 +11,15 @@ const transitions: Record<OrderStatus, readonly OrderStatus[]> = {
     unpaid: ['paid', 'closing', 'closed', 'refunding'],
     // A close was asked for; it waits for WeChat's close window or for closeorder to succeed. Takes no new pay.
     closing: ['paid', 'closed', 'refunding'],
-    paid: ['refunding'],
+    paid: ['refunding', 'shipped'],
     closed: [],
     refunding: ['refunded', 'paid'],
-    refunded: []
+    refunded: [],
+    // After payment (lib/shipping/): shipped by the merchant, receipt confirmed at WeChat, settled. Refunds from
+    // shipped, received and completed come with the refunds work (refunding from each of them).
+    shipped: ['received', 'completed'],
+    received: ['completed'],
+    completed: []
 };
 
 function checkTransition(order: number | string, from: OrderStatus, to: OrderStatus): void {

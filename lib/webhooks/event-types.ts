@@ -10,10 +10,10 @@ export const webhookEventTypes = [
     'order.refunded',
     'refund.succeeded',
     'refund.failed',
-    // slots for the work to come: written once their changes exist
     'order.shipped',
     'order.received',
     'order.completed',
+    // slots for the payments API to come: written once its changes exist
     'payment.succeeded',
     'payment.closed',
     'payment.refunded'
@@ -32,7 +32,10 @@ const statusChangeEvents: readonly StatusChangeEvent[] = [
     { from: 'unpaid', to: 'paid', type: 'order.paid' },
     { from: 'closing', to: 'paid', type: 'order.paid' },
     { to: 'closed', type: 'order.closed' },
-    { to: 'refunded', type: 'order.refunded' }
+    { to: 'refunded', type: 'order.refunded' },
+    { to: 'shipped', type: 'order.shipped' },
+    { to: 'received', type: 'order.received' },
+    { to: 'completed', type: 'order.completed' }
 ];
 
 export function eventTypeOfStatusChange(from: string | null, to: string): WebhookEventType | undefined {
