@@ -30,9 +30,11 @@ import { healthRoutes } from './routes/health';
 import { merchantAuthRoutes } from './routes/merchant-auth';
 import { merchantCatalogueRoutes } from './routes/merchant-catalogue';
 import { merchantOrderRoutes } from './routes/merchant-orders';
+import { merchantRefundRoutes } from './routes/merchant-refunds';
 import { orderRoutes } from './routes/orders';
 import { paymentRoutes } from './routes/payments';
 import { refundNotifyRoutes } from './routes/refund-notify';
+import { refundRequestRoutes } from './routes/refund-requests';
 import { shopRoutes } from './routes/shops';
 import { userRoutes } from './routes/users';
 
@@ -140,7 +142,7 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
         await server.register({ plugin: sandboxPlugin, options: { config, clock } });
     }
 
-    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, refundNotifyRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes]) {
+    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, refundNotifyRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes, merchantRefundRoutes, refundRequestRoutes]) {
         await server.register({ plugin: routes, options: context });
     }
 

@@ -17,6 +17,8 @@ export const merchantAccess = {
     catalogueRead: { roles: ['owner', 'operator', 'finance'], keyScopes: ['merchant:read'] },
     catalogueWrite: { roles: ['owner', 'operator'], keyScopes: ['goods:write'] },
     ordersRead: { roles: ['owner', 'operator', 'finance'], keyScopes: ['orders:read'] },
+    refundsWrite: { roles: ['owner', 'finance'], keyScopes: ['refunds:write'] },
+    payments: { roles: ['owner', 'finance'], keyScopes: ['payments'] },
     apiKeys: { roles: ['owner'], keyScopes: [] }
 } satisfies Record<string, MerchantAccess>;
 

@@ -9,9 +9,11 @@ import { requestClose } from '../lib/orders/close';
 import { createOrder, OrderRejected, OrderRejection } from '../lib/orders/create';
 import { claimQuery, syncWithWechat } from '../lib/orders/sync';
 import { orderView } from '../lib/orders/view';
+import { withRefundRequests } from '../lib/refunds/requests';
 import { orderStatuses, Order, OrderItem } from '../models';
 import { PayError } from '../lib/wechatpay/client';
 import { rateLimited } from '../plugins/rate-limit';
+import { refundRequestSchema } from './refund-schemas';
 import * as Schemas from './schemas';
 
 const orderItemSchema = Joi.object({
@@ -38,6 +40,10 @@ export const orderSchema = Joi.object({
     refundRequired: Joi.boolean().required().description('money arrived after the order was closed: the merchant must refund it'),
     refundedFee: Joi.number().integer().min(0).required().description('fen WeChat has confirmed refunded (lib/refunds)')
 }).label('Order');
+
+const orderWithRequestsSchema = orderSchema.keys({
+    refundRequests: Joi.array().items(refundRequestSchema).required().label('OwnRefundRequestList').description('the buyer\'s after-sales requests and how the merchant decided them')
+}).label('OrderWithRefundRequests');
 
 const orderParams = Joi.object({ orderId: Schemas.id.required() });
 
@@ -179,13 +185,13 @@ export const orderRoutes: Plugin<AppContext> = {
                     params: orderParams,
                     query: Joi.object({ sync: Joi.boolean().default(false) })
                 },
-                response: { status: { 200: orderSchema, ...Schemas.errors(400, 401, 404, 503) } }
+                response: { status: { 200: orderWithRequestsSchema, ...Schemas.errors(400, 401, 404, 503) } }
             },
             handler: async (request) => {
                 const order = await ownOrder(request);
                 const asksWechat = order.status === 'unpaid' || order.status === 'closing';
                 if (!(request.query as { sync: boolean }).sync || !asksWechat || !order.prepayId || !await claimQuery(order, 2000, new Date(context.clock.now()))) {
-                    return orderView(order);
+                    return withRefundRequests(orderView(order));
                 }
 
                 try {
@@ -195,7 +201,7 @@ export const orderRoutes: Plugin<AppContext> = {
                     payFailure(request, err);
                 }
 
-                return reload(order);
+                return withRefundRequests(await reload(order));
             }
         });
 
