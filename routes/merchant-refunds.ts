@@ -20,7 +20,6 @@ import * as Schemas from './schemas';
 const orderParams = Joi.object({ orderId: Schemas.id.required() });
 const idParams = Joi.object({ id: Schemas.id.required() });
 
-const createdRefundSchema = refundSchema.keys({}).label('CreatedRefund');
 
 const anomalySchema = Joi.object({
     id: Schemas.id.required(),
@@ -60,7 +59,7 @@ export const merchantRefundRoutes: Plugin<AppContext> = {
                         restock: Joi.boolean().default(false).description('give the order\'s stock back once the refund succeeds')
                     }).label('RefundInput')
                 },
-                response: { status: { 201: createdRefundSchema, ...Schemas.errors(400, 401, 403, 404, 409, 503) } }
+                response: { status: { 201: refundSchema, ...Schemas.errors(400, 401, 403, 404, 409, 503) } }
             },
             handler: async (request, h) => {
                 const { orderId } = request.params as { orderId: number };

@@ -16,10 +16,10 @@ export function refundRequestView(request: RefundRequest) {
         status: request.status,
         amount: request.amount,
         reason: request.reason,
-        rejection: request.rejection,
-        refundId: request.refundId,
+        rejection: request.rejection ?? null,
+        refundId: request.refundId ?? null,
         createdAt: request.createdAt,
-        decidedAt: request.decidedAt
+        decidedAt: request.decidedAt ?? null
     };
 }
 
