@@ -15,15 +15,19 @@ import { parseOptions, ScenarioName, UsageError } from './options';
 import { details, machine, table, verdictOf } from './report';
 import { goodsScenario } from './scenarios/goods';
 import { loginScenario } from './scenarios/login';
+import { merchantOrdersScenario } from './scenarios/merchant-orders';
 import { notifyScenario } from './scenarios/notify';
 import { ordersScenario } from './scenarios/orders';
+import { refundScenario } from './scenarios/refund';
 import type { BenchContext, ScenarioResult } from './scenarios/types';
 
 const scenarios: Record<ScenarioName, (context: BenchContext) => Promise<ScenarioResult>> = {
     goods: goodsScenario,
     login: loginScenario,
     orders: ordersScenario,
-    notify: notifyScenario
+    notify: notifyScenario,
+    'merchant-orders': merchantOrdersScenario,
+    refund: refundScenario
 };
 
 async function main(): Promise<number> {
