@@ -131,6 +131,7 @@ describe('merchant refunds, after-sales requests and payment anomalies', () => {
             expect((await merchant(app, finance, 'POST', `/merchant/refund-requests/${asked.body.id}/reject`, { reason: 'no' })).statusCode).to.equal(409);
             expect(await Refund.count({ where: { orderId: order.id } })).to.equal(1);
             expect((await actionsOn('refund_request', asked.body.id)).map((a) => a.action)).to.equal(['refund_request.approve', 'refund_request.approved']);
+            expect((await actionsOn('order', order.id)).map((a) => [a.action, a.actorId])).to.equal([['refund.create', finance.id]]);
 
             await eventuallyRefund(refund.id, 'succeeded');
             const seen = await getOrder(app, user, order.id);

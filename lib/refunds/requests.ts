@@ -5,8 +5,8 @@ import type { MerchantModels } from '../../models/merchant';
 import type { RefundRequestStatus } from '../../models/refund-request';
 import type { MerchantActor } from '../merchant/actor';
 import { recordAction } from '../merchant/audit';
+import { merchantRefund } from '../merchant/refunds';
 import { RefundContext, RefundRefused } from './context';
-import { requestRefund } from './request';
 
 /** What a buyer sees of an after-sales request on their order, and the merchant in its list. */
 export function refundRequestView(request: RefundRequest) {
@@ -131,11 +131,10 @@ export async function approveRefundRequest(context: { refunds: RefundContext; mo
 
     let refund: Refund;
     try {
-        ({ refund } = await requestRefund(context.refunds, {
+        ({ refund } = await merchantRefund(context, actor, {
             orderId: request.orderId,
             amount: request.amount,
             reason: request.reason,
-            actor: { kind: actor.type, id: actor.id },
             idempotencyKey: `refund-request:${request.id}`
         }));
     }
