@@ -180,6 +180,25 @@ describe('merchant refunds, after-sales requests and payment anomalies', () => {
             expect(await RefundRequest.count({ where: { orderId: order.id } })).to.equal(1);
         });
 
+        it('two approvals and a rejection at once: one decision, at most one refund, matching it', async () => {
+            for (let round = 0; round < 3; ++round) {
+                const { user, order } = await paidOrder(app, { price: 500 });
+                const asked = await ask(user, order.id, { reason: 'race' });
+                const url = `/merchant/refund-requests/${asked.body.id}`;
+                const answers = await Promise.all([
+                    merchant(app, owner, 'POST', `${url}/approve`),
+                    merchant(app, finance, 'POST', `${url}/approve`),
+                    merchant(app, owner, 'POST', `${url}/reject`, { reason: 'no' })
+                ]);
+                expect(answers.every((a) => a.statusCode === 200 || a.statusCode === 409)).to.be.true();
+                const decided = (await RefundRequest.findByPk(asked.body.id))!;
+                const refunds = await Refund.count({ where: { orderId: order.id } });
+                expect(decided.status).to.not.equal('open');
+                expect(refunds).to.equal(decided.status === 'approved' ? 1 : 0);
+                expect(answers.filter((a) => a.statusCode === 200).every((a) => a.body.status === decided.status)).to.be.true();
+            }
+        });
+
         it('an approval the refund service refuses leaves the request open', async () => {
             const { user, order } = await paidOrder(app, { price: 1000 });
             const asked = await ask(user, order.id, { reason: 'all of it' });
