@@ -129,21 +129,23 @@ export async function approveRefundRequest(context: { refunds: RefundContext; mo
         throw alreadyDecided((await RefundRequest.findByPk(request.id))!);
     }
 
+    const idempotencyKey = `refund-request:${request.id}`;
     let refund: Refund;
     try {
-        ({ refund } = await merchantRefund(context, actor, {
-            orderId: request.orderId,
-            amount: request.amount,
-            reason: request.reason,
-            idempotencyKey: `refund-request:${request.id}`
-        }));
+        ({ refund } = await merchantRefund(context, actor, { orderId: request.orderId, amount: request.amount, reason: request.reason, idempotencyKey }));
     }
     catch (err) {
-        if (err instanceof RefundRefused) {
-            await decide(context.models, context.sequelize, actor, request.id, 'approving', { status: 'open' }, 'refund_request.refund_refused');
+        // A second approval at the same moment is refused because the first one's refund took the amount: that refund is the answer.
+        const made = err instanceof RefundRefused ? await Refund.findOne({ where: { orderId: request.orderId, idempotencyKey } }) : null;
+        if (!made) {
+            if (err instanceof RefundRefused) {
+                await decide(context.models, context.sequelize, actor, request.id, 'approving', { status: 'open' }, 'refund_request.refund_refused');
+            }
+
+            throw err;
         }
 
-        throw err;
+        refund = made;
     }
 
     await decide(context.models, context.sequelize, actor, request.id, 'approving', { status: 'approved', openOrderId: null, refundId: refund.id }, 'refund_request.approved');
