@@ -15,7 +15,7 @@ const { describe, it } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__c
 
 const root = Path.join(__dirname, '..');
 const migrationFiles = Fs.readdirSync(Path.join(root, 'migrations')).filter((file) => file.endsWith('.js')).sort();
-const appTables = ['api_keys', 'goods', 'idempotency_keys', 'merchant_actions', 'order_events', 'order_items', 'orders', 'payment_anomalies', 'payments', 'refunds', 'shops', 'staff', 'users'];
+const appTables = ['api_keys', 'goods', 'idempotency_keys', 'merchant_actions', 'order_events', 'order_items', 'orders', 'payment_anomalies', 'payments', 'refund_requests', 'refunds', 'shops', 'staff', 'users'];
 /** Where migrators record what ran: sequelize-cli's table, and the one lib/db.ts's migrator makes today (see below). */
 const bookkeeping = ['SequelizeMeta', 'SequelizeData', 'sequelize_meta', 'sequelize_data'];
 
