@@ -34,9 +34,11 @@ import { merchantCatalogueRoutes } from './routes/merchant-catalogue';
 import { merchantOrderRoutes } from './routes/merchant-orders';
 import { merchantWebhookRoutes } from './routes/merchant-webhooks';
 import { merchantShipmentRoutes } from './routes/merchant-shipments';
+import { merchantRefundRoutes } from './routes/merchant-refunds';
 import { orderRoutes } from './routes/orders';
 import { paymentRoutes } from './routes/payments';
 import { refundNotifyRoutes } from './routes/refund-notify';
+import { refundRequestRoutes } from './routes/refund-requests';
 import { shopRoutes } from './routes/shops';
 import { userRoutes } from './routes/users';
 import { wechatPushRoutes } from './routes/wechat-push';
@@ -146,7 +148,7 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
         await server.register({ plugin: sandboxPlugin, options: { config, clock } });
     }
 
-    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, refundNotifyRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes, merchantWebhookRoutes, merchantShipmentRoutes, wechatPushRoutes]) {
+    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, refundNotifyRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes, merchantRefundRoutes, refundRequestRoutes, merchantWebhookRoutes, merchantShipmentRoutes, wechatPushRoutes]) {
         await server.register({ plugin: routes, options: context });
     }
 

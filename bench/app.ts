@@ -2,6 +2,7 @@ import * as ChildProcess from 'child_process';
 import * as Fs from 'fs';
 import * as Path from 'path';
 
+import { ThrowawayCa } from '../lib/tls/throwaway-ca';
 import { testEnv } from '../test/helpers';
 import type { ControlMessage, ReadyMessage } from './server';
 
@@ -36,6 +37,10 @@ export async function startApp(databaseUrl: string, profileDir?: string): Promis
         MAX_OPEN_ORDERS_PER_USER: '1000000',           // a bench user holds thousands of unpaid orders
         MAX_OPEN_UNITS_PER_USER: '1000000000'
     });
+    // The merchant API certificate the refund scenario's mutual TLS needs (a throwaway one, as demo mode makes).
+    const merchantCertificate = ThrowawayCa.create('wxshop bench CA').issueMerchant(env.WECHATPAY_MCHID!);
+    env.WECHATPAY_CERT = merchantCertificate.cert;
+    env.WECHATPAY_CERT_KEY = merchantCertificate.key;
 
     // The compiled app (npm run build), as production runs it: under ts-node, source-map support alone costs a
     // tenth of the CPU of a database-backed route (sequelize captures a stack trace per query).

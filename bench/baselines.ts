@@ -97,3 +97,27 @@ export function rawNotify(driver: RawDriver, options: { connections: number; dur
         transaction: notifyTransaction(driver)
     });
 }
+
+/**
+ * What GET /merchant/orders?status=paid asks the database, by hand: the page of orders, their count, and the lines
+ * of the page (it must find 20 orders). The driver runs them in a transaction as its other baselines do.
+ */
+export function merchantOrdersQueries(driver: RawDriver, options: { connections: number; duration: number }): Promise<Measurement> {
+    return raw({
+        label: `${driver.dialect} driver: orders page + count + lines`,
+        driver,
+        connections: options.connections,
+        duration: options.duration,
+        next: () => 'paid',
+        transaction: async (connection, status) => {
+            const page = await connection.query('SELECT * FROM orders WHERE status = ? ORDER BY id DESC LIMIT 20 OFFSET 0', [status]);
+            await connection.query('SELECT COUNT(*) AS count FROM orders WHERE status = ?', [status]);
+            if (page.rows.length !== 20) {
+                throw new Error(`the page had ${page.rows.length} orders`);
+            }
+
+            const ids = page.rows.map((row) => row.id);
+            await connection.query(`SELECT * FROM order_items WHERE order_id IN (${ids.map(() => '?').join(', ')})`, ids);
+        }
+    });
+}

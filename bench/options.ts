@@ -1,6 +1,6 @@
 /** Benchmark options, from argv (`npm run bench -- --db postgres --only orders`) or the environment. */
 
-export const scenarioNames = ['goods', 'login', 'orders', 'notify', 'webhooks'] as const;
+export const scenarioNames = ['goods', 'login', 'orders', 'notify', 'merchant-orders', 'refund', 'webhooks'] as const;
 export type ScenarioName = typeof scenarioNames[number];
 export type BenchDb = 'sqlite' | 'postgres' | 'mysql';
 

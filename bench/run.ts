@@ -15,9 +15,11 @@ import { parseOptions, ScenarioName, UsageError } from './options';
 import { details, machine, table, verdictOf } from './report';
 import { goodsScenario } from './scenarios/goods';
 import { loginScenario } from './scenarios/login';
+import { merchantOrdersScenario } from './scenarios/merchant-orders';
 import { notifyScenario } from './scenarios/notify';
 import { ordersScenario } from './scenarios/orders';
 import { webhooksScenario } from './scenarios/webhooks';
+import { refundScenario } from './scenarios/refund';
 import type { BenchContext, ScenarioResult } from './scenarios/types';
 
 const scenarios: Record<ScenarioName, (context: BenchContext) => Promise<ScenarioResult>> = {
@@ -25,6 +27,8 @@ const scenarios: Record<ScenarioName, (context: BenchContext) => Promise<Scenari
     login: loginScenario,
     orders: ordersScenario,
     notify: notifyScenario,
+    'merchant-orders': merchantOrdersScenario,
+    refund: refundScenario,
     webhooks: webhooksScenario
 };
 

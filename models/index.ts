@@ -15,6 +15,9 @@ export const orderStatuses = ['unpaid', 'closing', 'paid', 'closed', 'refunding'
 import { initRefund, Refund } from './refund';
 
 export { Refund } from './refund';
+import { initRefundRequest, RefundRequest } from './refund-request';
+
+export { RefundRequest } from './refund-request';
 export type { ActorKind, RefundStatus } from './refund';
 
 export type OrderStatus = typeof orderStatuses[number];
@@ -132,6 +135,7 @@ export interface Models extends MerchantModels {
     IdempotencyKey: typeof IdempotencyKey;
     Payment: typeof Payment;
     Refund: typeof Refund;
+    RefundRequest: typeof RefundRequest;
 }
 
 const id = { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true };
@@ -238,6 +242,7 @@ export function initModels(sequelize: Sequelize): Models {
 
     initRefund(sequelize);
     Order.hasMany(Refund, { foreignKey: 'orderId', as: 'refunds' });
+    initRefundRequest(sequelize);
 
-    return { User, Shop, Goods, Order, OrderItem, IdempotencyKey, Payment, Refund, ...initMerchantModels(sequelize) };
+    return { User, Shop, Goods, Order, OrderItem, IdempotencyKey, Payment, Refund, RefundRequest, ...initMerchantModels(sequelize) };
 }

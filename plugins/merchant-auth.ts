@@ -18,6 +18,8 @@ export const merchantAccess = {
     catalogueWrite: { roles: ['owner', 'operator'], keyScopes: ['goods:write'] },
     ordersRead: { roles: ['owner', 'operator', 'finance'], keyScopes: ['orders:read'] },
     ordersWrite: { roles: ['owner', 'operator'], keyScopes: ['orders:write'] },
+    refundsWrite: { roles: ['owner', 'finance'], keyScopes: ['refunds:write'] },
+    payments: { roles: ['owner', 'finance'], keyScopes: ['payments'] },
     apiKeys: { roles: ['owner'], keyScopes: [] }
 } satisfies Record<string, MerchantAccess>;
 

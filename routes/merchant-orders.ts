@@ -8,6 +8,7 @@ import { listMerchantOrders, OrderFilter } from '../lib/merchant/orders';
 import { orderStatuses } from '../models';
 import { merchantAccess, merchantRoute } from '../plugins/merchant-auth';
 import { merchantBearer } from './merchant-schemas';
+import { orderEventSchema, refundRequestSchema, refundSchema } from './refund-schemas';
 import { orderSchema } from './orders';
 import * as Schemas from './schemas';
 import { merchantShipmentSchema } from './shipment-schemas';
@@ -21,13 +22,16 @@ const paymentSchema = Joi.object({
     payerOpenid: Joi.string().allow(null).required(),
     paidAt: Joi.date().required(),
     source: Joi.string().valid('notify', 'query').required(),
-    outcome: Joi.string().valid('applied', 'refund_required').required(),
+    outcome: Joi.string().valid('applied', 'refund_required', 'refunded_at_wechat').required(),
     createdAt: Joi.date().required()
 }).label('PaymentRecord');
 
 const merchantOrderDetailSchema = merchantOrderSchema.keys({
     payments: Joi.array().items(paymentSchema).required().label('PaymentRecordList'),
-    shipments: Joi.array().items(merchantShipmentSchema).required().label('ShipmentList')
+    shipments: Joi.array().items(merchantShipmentSchema).required().label('ShipmentList'),
+    refunds: Joi.array().items(refundSchema).required().label('OrderRefundList'),
+    events: Joi.array().items(orderEventSchema).required().label('OrderEventList').description('every status change, oldest first: who, when, from → to, why'),
+    refundRequests: Joi.array().items(refundRequestSchema).required().label('OrderRefundRequestList')
 }).label('MerchantOrderDetail');
 
 export const merchantOrderRoutes: Plugin<AppContext> = {
@@ -65,7 +69,7 @@ export const merchantOrderRoutes: Plugin<AppContext> = {
             path: '/merchant/orders/{orderId}',
             options: {
                 tags: ['api', 'merchant'],
-                description: 'One order with its lines, payments and shipments',
+                description: 'One order with its lines, payments, refunds, shipments, buyers\' refund requests and status history',
                 ...merchantRoute(merchantAccess.ordersRead),
                 validate: { headers: merchantBearer, params: Joi.object({ orderId: Schemas.id.required() }) },
                 response: { status: { 200: merchantOrderDetailSchema, ...Schemas.errors(400, 401, 403, 404) } }

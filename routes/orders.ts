@@ -10,9 +10,11 @@ import { createOrder, OrderRejected, OrderRejection } from '../lib/orders/create
 import { claimQuery, syncWithWechat } from '../lib/orders/sync';
 import { buyerShipmentView, shipmentsOf } from '../lib/shipping/shipments';
 import { orderView } from '../lib/orders/view';
+import { withRefundRequests } from '../lib/refunds/requests';
 import { orderStatuses, Order, OrderItem } from '../models';
 import { PayError } from '../lib/wechatpay/client';
 import { rateLimited } from '../plugins/rate-limit';
+import { refundRequestSchema } from './refund-schemas';
 import * as Schemas from './schemas';
 import { buyerShipmentSchema } from './shipment-schemas';
 
@@ -41,8 +43,11 @@ export const orderSchema = Joi.object({
     refundedFee: Joi.number().integer().min(0).required().description('fen WeChat has confirmed refunded (lib/refunds)')
 }).label('Order');
 
-/** One order as its buyer sees it: with its shipments and their tracking numbers. */
-const orderDetailSchema = orderSchema.keys({ shipments: Joi.array().items(buyerShipmentSchema).required().label('BuyerShipmentList') }).label('OrderDetail');
+/** One order as its buyer sees it: with its shipments (tracking numbers) and its after-sales requests. */
+const orderDetailSchema = orderSchema.keys({
+    shipments: Joi.array().items(buyerShipmentSchema).required().label('BuyerShipmentList'),
+    refundRequests: Joi.array().items(refundRequestSchema).required().label('OwnRefundRequestList').description('the buyer\'s after-sales requests and how the merchant decided them')
+}).label('OrderDetail');
 
 const orderParams = Joi.object({ orderId: Schemas.id.required() });
 
@@ -191,7 +196,7 @@ export const orderRoutes: Plugin<AppContext> = {
                 const withShipments = async (view: object) => ({ ...view, shipments: (await shipmentsOf(order.id)).map(buyerShipmentView) });
                 const asksWechat = order.status === 'unpaid' || order.status === 'closing';
                 if (!(request.query as { sync: boolean }).sync || !asksWechat || !order.prepayId || !await claimQuery(order, 2000, new Date(context.clock.now()))) {
-                    return withShipments(orderView(order));
+                    return withShipments(await withRefundRequests(orderView(order)));
                 }
 
                 try {
@@ -201,7 +206,7 @@ export const orderRoutes: Plugin<AppContext> = {
                     payFailure(request, err);
                 }
 
-                return withShipments(await reload(order));
+                return withShipments(await withRefundRequests(await reload(order)));
             }
         });
 

@@ -15,7 +15,7 @@ const { describe, it } = exports.lab = Lab.script();
 
 const root = Path.join(__dirname, '..');
 const migrationFiles = Fs.readdirSync(Path.join(root, 'migrations')).filter((file) => file.endsWith('.js')).sort();
-const appTables = ['api_keys', 'goods', 'idempotency_keys', 'merchant_actions', 'order_events', 'order_items', 'orders', 'payment_anomalies', 'payments', 'refunds', 'shipments', 'shops', 'staff', 'users', 'webhook_attempts', 'webhook_deliveries', 'webhook_endpoints', 'webhook_events', 'wechat_access_tokens'];
+const appTables = ['api_keys', 'goods', 'idempotency_keys', 'merchant_actions', 'order_events', 'order_items', 'orders', 'payment_anomalies', 'payments', 'refund_requests', 'refunds', 'shipments', 'shops', 'staff', 'users', 'webhook_attempts', 'webhook_deliveries', 'webhook_endpoints', 'webhook_events', 'wechat_access_tokens'];
 /** Where migrators record what ran: sequelize-cli's table, and the one lib/db.ts's migrator makes today (see below). */
 const bookkeeping = ['SequelizeMeta', 'SequelizeData', 'sequelize_meta', 'sequelize_data'];
 

@@ -1,6 +1,9 @@
-import type { Models, Order, OrderItem, Payment } from '../../models';
+import type { Models, Order, OrderEvent, OrderItem, Payment } from '../../models';
+import { orderHistory } from '../orders/events';
 import { orderView } from '../orders/view';
 import { merchantShipmentView, shipmentsOf } from '../shipping/shipments';
+import { refundRequestsOf, refundRequestView } from '../refunds/requests';
+import { refundView } from '../refunds/view';
 
 /** An order as the merchant sees it in a list: the buyer's view plus the buyer. */
 export function merchantOrderSummary(order: Order, items: OrderItem[]) {
@@ -20,6 +23,17 @@ function paymentView(payment: Payment) {
     };
 }
 
+/** One line of the order's history: who, when, from → to, why. */
+function eventView(event: OrderEvent) {
+    return {
+        from: event.fromStatus,
+        to: event.toStatus,
+        actor: { kind: event.actorKind, id: event.actorId },
+        reason: event.reason,
+        at: event.createdAt
+    };
+}
+
 /**
  * One order with everything the merchant sees about it. The one place to add what belongs to an order (refunds,
  * events, anomalies): load it here and add a key.
@@ -30,11 +44,19 @@ export async function merchantOrderDetail(models: Models, orderId: number) {
         return undefined;
     }
 
-    const payments = await models.Payment.findAll({ where: { orderId }, order: [['id', 'ASC']] });
+    const [payments, refunds, events, refundRequests] = await Promise.all([
+        models.Payment.findAll({ where: { orderId }, order: [['id', 'ASC']] }),
+        models.Refund.findAll({ where: { orderId }, order: [['id', 'ASC']] }),
+        orderHistory(orderId),
+        refundRequestsOf(orderId)
+    ]);
     return {
         ...merchantOrderSummary(order, sortedItems(order.items ?? [])),
         payments: payments.map(paymentView),
-        shipments: (await shipmentsOf(orderId)).map(merchantShipmentView)
+        shipments: (await shipmentsOf(orderId)).map(merchantShipmentView),
+        refunds: refunds.map(refundView),
+        events: events.map(eventView),
+        refundRequests: refundRequests.map(refundRequestView)
     };
 }
 

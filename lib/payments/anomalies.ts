@@ -1,4 +1,4 @@
-import { UniqueConstraintError } from 'sequelize';
+import { Op, UniqueConstraintError } from 'sequelize';
 
 import { PaymentAnomaly } from '../../models';
 import type { PaymentAnomalyKind } from '../../models/payment-anomaly';
@@ -47,10 +47,11 @@ export async function recordAnomaly(report: AnomalyReport): Promise<PaymentAnoma
     }
 }
 
-/** Anomalies newest first, a page at a time; `unresolved` leaves out those a person has resolved. */
-export async function listAnomalies(options: { page: number; limit: number; unresolved?: boolean }): Promise<{ results: PaymentAnomaly[]; totalCount: number }> {
+/** Anomalies newest first, a page at a time; `unresolved` (or `resolved: false`) leaves out those a person has resolved, `resolved: true` shows only them. */
+export async function listAnomalies(options: { page: number; limit: number; unresolved?: boolean; resolved?: boolean }): Promise<{ results: PaymentAnomaly[]; totalCount: number }> {
+    const resolved = options.unresolved ? false : options.resolved;
     const { rows, count } = await PaymentAnomaly.findAndCountAll({
-        where: options.unresolved ? { resolvedAt: null } : {},
+        where: resolved === undefined ? {} : { resolvedAt: resolved ? { [Op.ne]: null } : null },
         order: [['id', 'DESC']],
         offset: (options.page - 1) * options.limit,
         limit: options.limit

@@ -1,6 +1,6 @@
 import * as Crypto from 'crypto';
 
-import { UniqueConstraintError } from 'sequelize';
+import { Transaction, UniqueConstraintError } from 'sequelize';
 
 import { ActorKind, Order, Refund } from '../../models';
 import { transition } from '../orders/status';
@@ -17,6 +17,8 @@ export interface RefundInput {
     restock?: boolean;
     actor: { kind: ActorKind; id?: string | number | null };
     idempotencyKey?: string;
+    /** Runs in the transaction that makes the refund (not on a replay): the caller's audit row. */
+    audit?: (refund: Refund, transaction: Transaction) => Promise<void>;
 }
 
 export interface RequestedRefund {
@@ -89,7 +91,7 @@ export async function requestRefund(context: RefundContext, input: RefundInput):
                 await transition(order!.id, 'paid', 'refunding', {}, transaction);
             }
 
-            return Refund.create({
+            const made = await Refund.create({
                 orderId: input.orderId,
                 outRefundNo: newOutRefundNo(context.config.refundNoPrefix, now),
                 status: 'processing',
@@ -102,6 +104,8 @@ export async function requestRefund(context: RefundContext, input: RefundInput):
                 requestHash: hash,
                 nextAttemptAt: now
             }, { transaction });
+            await input.audit?.(made, transaction);
+            return made;
         });
     }
     catch (err) {
