@@ -16,6 +16,7 @@ import { DemoStaff, ensureDemoStaff } from './lib/merchant/demo';
 import { LoginClient } from './lib/wechat/login';
 import { PayV2Client } from './lib/wechatpay/client';
 import { merchantTlsAgent } from './lib/wechatpay/refund';
+import { payV3SetupFromConfig } from './lib/wechatpay/v3/from-config';
 import { initModels } from './models';
 import { authPlugin } from './plugins/auth';
 import { docsPlugin } from './plugins/docs';
@@ -33,6 +34,7 @@ import { merchantOrderRoutes } from './routes/merchant-orders';
 import { orderRoutes } from './routes/orders';
 import { paymentRoutes } from './routes/payments';
 import { refundNotifyRoutes } from './routes/refund-notify';
+import { refundNotifyV3Routes } from './routes/refund-notify-v3';
 import { shopRoutes } from './routes/shops';
 import { userRoutes } from './routes/users';
 
@@ -101,6 +103,7 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
         timeoutMs: config.pay.timeoutMs,
         httpsAgent: merchantTlsAgent(config.refunds.clientCertificate, config.refunds.apiCa)
     });
+    const v3 = payV3SetupFromConfig(config, config.pay.apiBase ? () => config.pay.apiBase! : ownSandbox, () => clock.now(), () => server.info.uri);
     const merchant = { appId: config.wechat.appId, mchId: config.pay.mchId };
     const context: AppContext = {
         config,
@@ -113,11 +116,14 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
             timeoutMs: config.wechat.timeoutMs
         }),
         pay,
+        v3,
+        payApiVersion: config.v3.apiVersion,
         merchant,
         notifyUrl: () => config.pay.notifyUrl ?? `${server.info.uri}/orders/pay/notify`,
         refunds: {
             sequelize,
             pay,
+            v3,
             merchant,
             apiKey: config.pay.apiKey,
             clock,
@@ -140,7 +146,7 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
         await server.register({ plugin: sandboxPlugin, options: { config, clock } });
     }
 
-    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, refundNotifyRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes]) {
+    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, refundNotifyRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes, refundNotifyV3Routes]) {
         await server.register({ plugin: routes, options: context });
     }
 
@@ -150,6 +156,9 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
         server.ext('onPreStop', () => jobs.stop());
     }
 
+    // Platform-certificate mode: the certificates are kept fresh while the server runs.
+    server.ext('onPostStart', () => v3?.client.certificates?.start());
+    server.ext('onPreStop', () => v3?.client.certificates?.stop());
     server.ext('onPostStop', () => sequelize.close());
     return { server, context };
 }
