@@ -5,6 +5,7 @@ import * as Hapi from '@hapi/hapi';
 import * as Joi from 'joi';
 
 import { Config, ConfigError, loadConfig } from './config';
+import { demoV3Dir } from './config/demo-v3';
 import type { AppContext } from './lib/context';
 import { describeDatabase, maskCredentials } from './lib/masked-url';
 import { AdjustableClock } from './lib/clock';
@@ -189,7 +190,8 @@ export function startBanner(config: Config, base: string, demoStaff: DemoStaff[]
         ...config.sandbox ? [`  WeChat simulator: ${base}${sandboxPrefix} (try: curl -X POST ${base}${sandboxPrefix}/__sim/login-codes)`] : [],
         ...config.demo ? [
             `  demo mode: ${describeDatabase(config.database.url)}, generated credentials in ${config.dataDir}${staff.join('')}`,
-            `  throwaway CA and merchant API certificate (refunds, mutual TLS): ${config.refunds.certificateSource}`
+            `  throwaway CA and merchant API certificate (refunds, mutual TLS): ${config.refunds.certificateSource}`,
+            ...config.v3.material ? [`  WeChat Pay API ${config.v3.apiVersion} for new payments (v3 ${config.v3.material.publicKey ? 'public-key mode' : 'platform certificates'}; WECHATPAY_API_VERSION=v3 generates throwaway v3 keys in ${demoV3Dir(config.dataDir)})`] : []
         ] : []
     ];
 }

@@ -56,8 +56,12 @@ function route(server: Server, context: AppContext, path: string, protocol: Noti
 export const paymentRoutes: Plugin<AppContext> = {
     name: 'wxshop-routes-payments',
     register(server, context) {
-        route(server, context, '/orders/pay/notify', notifyV2(context.config.pay.apiKey),
-            "WeChat Pay's payment notification (API v2 XML; called by WeChat, not by the mini-program)", 'text/xml');
+        // Without a v2 key (a v3-only merchant) nothing could be verified there: no v2 notify URL at all.
+        if (context.config.pay.apiKey) {
+            route(server, context, '/orders/pay/notify', notifyV2(context.config.pay.apiKey),
+                "WeChat Pay's payment notification (API v2 XML; called by WeChat, not by the mini-program)", 'text/xml');
+        }
+
         if (context.v3) {
             route(server, context, '/orders/pay/notify/v3', notifyV3(context.v3.client.verifier, context.config.v3.material!.apiV3Key),
                 "WeChat Pay's payment notification (API v3: signed JSON with an encrypted resource; called by WeChat)", 'application/json');
