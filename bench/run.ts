@@ -16,6 +16,7 @@ import { details, machine, table, verdictOf } from './report';
 import { goodsScenario } from './scenarios/goods';
 import { loginScenario } from './scenarios/login';
 import { notifyScenario } from './scenarios/notify';
+import { notifyV3Scenario } from './scenarios/notify-v3';
 import { ordersScenario } from './scenarios/orders';
 import type { BenchContext, ScenarioResult } from './scenarios/types';
 
@@ -23,7 +24,8 @@ const scenarios: Record<ScenarioName, (context: BenchContext) => Promise<Scenari
     goods: goodsScenario,
     login: loginScenario,
     orders: ordersScenario,
-    notify: notifyScenario
+    notify: notifyScenario,
+    'notify-v3': notifyV3Scenario
 };
 
 async function main(): Promise<number> {
