@@ -246,3 +246,15 @@ export async function stockOf(goodsId: number): Promise<number> {
 export function prepayOf(params: { package: string }): string {
     return params.package.slice('prepay_id='.length);
 }
+
+/** curl: a real request to a real port, JSON in and out. */
+export async function curl(base: string, method: string, path: string, body?: object, token?: string): Promise<{ status: number; body: any }> {
+    const headers: Record<string, string> = body ? { 'content-type': 'application/json' } : {};
+    if (token) {
+        headers.authorization = `Bearer ${token}`;
+    }
+
+    const response = await fetch(`${base}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}

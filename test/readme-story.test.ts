@@ -8,23 +8,12 @@ import * as Lab from '@hapi/lab';
 
 import { buildApp } from '../app';
 import { loadConfig } from '../config';
+import { curl } from './helpers';
 
 const { expect } = Code;
 const { describe, it, before, after } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
 
 const readme = Fs.readFileSync(Path.join(__dirname, '..', 'README.md'), 'utf8');
-
-/** curl: a real request to a real port, JSON in and out. */
-async function curl(base: string, method: string, path: string, body?: object, token?: string): Promise<{ status: number; body: any }> {
-    const headers: Record<string, string> = body ? { 'content-type': 'application/json' } : {};
-    if (token) {
-        headers.authorization = `Bearer ${token}`;
-    }
-
-    const response = await fetch(`${base}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
 
 describe("the README's curl story", () => {
 

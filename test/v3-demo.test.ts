@@ -10,24 +10,13 @@ import { loadConfig } from '../config';
 import { demoV3Dir } from '../config/demo-v3';
 import type { AppContext } from '../lib/context';
 import { requestRefund } from '../lib/refunds/request';
-import { eventually, startApp, testEnv } from './helpers';
+import { curl, eventually, startApp, testEnv } from './helpers';
 import { v3Env } from './v3-app';
 
 /** The demo on v3 (WECHATPAY_API_VERSION=v3 with no credentials) and a v3-only merchant (no v2 key). */
 
 const { expect } = Code;
 const { describe, it } = exports.lab = Lab.script({ cli: { globals: ['CSS', '__core-js_shared__', 'Symbol(react-redux-context)'] } as Lab.script.Cli });
-
-async function curl(base: string, method: string, path: string, body?: object, token?: string): Promise<{ status: number; body: any }> {
-    const headers: Record<string, string> = body ? { 'content-type': 'application/json' } : {};
-    if (token) {
-        headers.authorization = `Bearer ${token}`;
-    }
-
-    const response = await fetch(`${base}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
 
 describe('the demo on WeChat Pay API v3', () => {
     it('generates public-key-mode material into data/, says where, and the curl story (login → order → pay → phone pays → paid → refund) runs on v3', async () => {
