@@ -10,7 +10,7 @@ import { loadConfig } from '../config';
 import { demoV3Dir } from '../config/demo-v3';
 import type { AppContext } from '../lib/context';
 import { requestRefund } from '../lib/refunds/request';
-import { curl, eventually, startApp, testEnv } from './helpers';
+import { curl, eventually, eventuallyStatus, pay, prepayOf, sim, startApp, testEnv, unpaidOrder } from './helpers';
 import { v3Env } from './v3-app';
 
 /** The demo on v3 (WECHATPAY_API_VERSION=v3 with no credentials) and a v3-only merchant (no v2 key). */
@@ -69,6 +69,15 @@ describe('a v3-only merchant', () => {
             const refused = await app.server.inject({ method: 'POST', url: '/orders/pay/notify/v3', payload: '{}' });
             expect(refused.statusCode).to.equal(400);
             expect(JSON.parse(refused.payload).code).to.equal('FAIL');
+
+            // v3 refunds need no merchant API certificate (none is configured here): every request is RSA-signed.
+            expect(app.config.refunds.clientCertificate).to.be.undefined();
+            const { user, order } = await unpaidOrder(app, { price: 600 });
+            const params = (await pay(app, user, order.id)).body;
+            expect((await sim(app, 'v3/pay', { prepayId: prepayOf(params), ...params })).statusCode).to.equal(200);
+            await eventuallyStatus(app, user, order.id, 'paid');
+            const { refund } = await requestRefund(app.context.refunds, { orderId: order.id, amount: 600, reason: 'returned', actor: { kind: 'staff', id: 1 } });
+            expect(refund.refundId).to.exist();
         }
         finally {
             await app.stop();

@@ -1,4 +1,4 @@
-import type { Order } from '../../models';
+import { Order } from '../../models';
 import { apiVersionOf } from '../orders/gateway';
 import { PayError } from '../wechatpay/client';
 import { queryRefund, RefundRequest, RefundState, submitRefund, WechatRefundStatus } from '../wechatpay/refund';
@@ -22,8 +22,18 @@ const v2StatusOf: Record<RefundStatus, WechatRefundStatus> = {
     CLOSED: 'REFUNDCLOSE'
 };
 
+function usesV2(context: RefundContext, order: Pick<Order, 'payApiVersion' | 'sentToWechatAt'>): boolean {
+    return apiVersionOf({ ...context, payApiVersion: undefined }, order) === 'v2' || !context.v3;
+}
+
+/** Only v2 refunds need the merchant API certificate (mutual TLS on /secapi/); v3 signs every request instead. */
+export async function needsMerchantCertificate(context: RefundContext, orderId: number): Promise<boolean> {
+    const order = await Order.findByPk(orderId, { attributes: ['id', 'payApiVersion', 'sentToWechatAt'] });
+    return !order || usesV2(context, order);
+}
+
 export function refundPayFor(context: RefundContext, order: Pick<Order, 'payApiVersion' | 'sentToWechatAt'>): RefundPay {
-    if (apiVersionOf({ ...context, payApiVersion: undefined }, order) === 'v2' || !context.v3) {
+    if (usesV2(context, order) || !context.v3) {
         return { submit: (request) => submitRefund(context.pay, request), query: (outRefundNo) => queryRefund(context.pay, outRefundNo) };
     }
 
