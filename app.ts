@@ -5,6 +5,7 @@ import * as Hapi from '@hapi/hapi';
 import * as Joi from 'joi';
 
 import { Config, ConfigError, loadConfig } from './config';
+import { demoV3Dir } from './config/demo-v3';
 import type { AppContext } from './lib/context';
 import { describeDatabase, maskCredentials } from './lib/masked-url';
 import { AdjustableClock } from './lib/clock';
@@ -18,6 +19,7 @@ import { DemoStaff, ensureDemoStaff } from './lib/merchant/demo';
 import { LoginClient } from './lib/wechat/login';
 import { PayV2Client } from './lib/wechatpay/client';
 import { merchantTlsAgent } from './lib/wechatpay/refund';
+import { payV3SetupFromConfig } from './lib/wechatpay/v3/from-config';
 import { initModels } from './models';
 import { authPlugin } from './plugins/auth';
 import { docsPlugin } from './plugins/docs';
@@ -39,6 +41,7 @@ import { orderRoutes } from './routes/orders';
 import { paymentRoutes } from './routes/payments';
 import { refundNotifyRoutes } from './routes/refund-notify';
 import { refundRequestRoutes } from './routes/refund-requests';
+import { refundNotifyV3Routes } from './routes/refund-notify-v3';
 import { shopRoutes } from './routes/shops';
 import { userRoutes } from './routes/users';
 import { wechatPushRoutes } from './routes/wechat-push';
@@ -108,6 +111,7 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
         timeoutMs: config.pay.timeoutMs,
         httpsAgent: merchantTlsAgent(config.refunds.clientCertificate, config.refunds.apiCa)
     });
+    const v3 = payV3SetupFromConfig(config, config.pay.apiBase ? () => config.pay.apiBase! : ownSandbox, () => clock.now(), () => server.info.uri);
     const merchant = { appId: config.wechat.appId, mchId: config.pay.mchId };
     const context: AppContext = {
         config,
@@ -120,11 +124,14 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
             timeoutMs: config.wechat.timeoutMs
         }),
         pay,
+        v3,
+        payApiVersion: config.v3.apiVersion,
         merchant,
         notifyUrl: () => config.pay.notifyUrl ?? `${server.info.uri}/orders/pay/notify`,
         refunds: {
             sequelize,
             pay,
+            v3,
             merchant,
             apiKey: config.pay.apiKey,
             clock,
@@ -148,7 +155,7 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
         await server.register({ plugin: sandboxPlugin, options: { config, clock } });
     }
 
-    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, refundNotifyRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes, merchantRefundRoutes, refundRequestRoutes, merchantWebhookRoutes, merchantShipmentRoutes, wechatPushRoutes]) {
+    for (const routes of [healthRoutes, userRoutes, shopRoutes, goodsRoutes, orderRoutes, paymentRoutes, refundNotifyRoutes, merchantAuthRoutes, merchantCatalogueRoutes, merchantOrderRoutes, merchantRefundRoutes, refundRequestRoutes, merchantWebhookRoutes, merchantShipmentRoutes, wechatPushRoutes, refundNotifyV3Routes]) {
         await server.register({ plugin: routes, options: context });
     }
 
@@ -159,6 +166,9 @@ export async function buildApp(config: Config): Promise<{ server: Hapi.Server; c
         server.ext('onPreStop', () => jobs.stop());
     }
 
+    // Platform-certificate mode: the certificates are kept fresh while the server runs.
+    server.ext('onPostStart', () => v3?.client.certificates?.start());
+    server.ext('onPreStop', () => v3?.client.certificates?.stop());
     server.ext('onPostStop', () => sequelize.close());
     return { server, context };
 }
@@ -189,7 +199,8 @@ export function startBanner(config: Config, base: string, demoStaff: DemoStaff[]
         ...config.sandbox ? [`  WeChat simulator: ${base}${sandboxPrefix} (try: curl -X POST ${base}${sandboxPrefix}/__sim/login-codes)`] : [],
         ...config.demo ? [
             `  demo mode: ${describeDatabase(config.database.url)}, generated credentials in ${config.dataDir}${staff.join('')}`,
-            `  throwaway CA and merchant API certificate (refunds, mutual TLS): ${config.refunds.certificateSource}`
+            `  throwaway CA and merchant API certificate (refunds, mutual TLS): ${config.refunds.certificateSource}`,
+            ...config.v3.material ? [`  WeChat Pay API ${config.v3.apiVersion} for new payments (v3 ${config.v3.material.publicKey ? 'public-key mode' : 'platform certificates'}; WECHATPAY_API_VERSION=v3 generates throwaway v3 keys in ${demoV3Dir(config.dataDir)})`] : []
         ] : []
     ];
 }

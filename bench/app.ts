@@ -4,6 +4,7 @@ import * as Path from 'path';
 
 import { ThrowawayCa } from '../lib/tls/throwaway-ca';
 import { testEnv } from '../test/helpers';
+import { v3Env } from '../test/v3-app';
 import type { ControlMessage, ReadyMessage } from './server';
 
 export interface BenchApp {
@@ -35,7 +36,10 @@ export async function startApp(databaseUrl: string, profileDir?: string): Promis
         RATE_LIMIT_LOGIN: '1000000000',
         RATE_LIMIT_ORDERS: '1000000000',
         MAX_OPEN_ORDERS_PER_USER: '1000000',           // a bench user holds thousands of unpaid orders
-        MAX_OPEN_UNITS_PER_USER: '1000000000'
+        MAX_OPEN_UNITS_PER_USER: '1000000000',
+        // v3 material in public-key mode beside the v2 key, new payments kept on v2: the notify-v3 scenario signs with it.
+        ...v3Env('publicKey'),
+        WECHATPAY_API_VERSION: 'v2'
     });
     // The merchant API certificate the refund scenario's mutual TLS needs (a throwaway one, as demo mode makes).
     const merchantCertificate = ThrowawayCa.create('wxshop bench CA').issueMerchant(env.WECHATPAY_MCHID!);

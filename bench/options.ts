@@ -1,6 +1,6 @@
 /** Benchmark options, from argv (`npm run bench -- --db postgres --only orders`) or the environment. */
 
-export const scenarioNames = ['goods', 'login', 'orders', 'notify', 'merchant-orders', 'refund', 'webhooks'] as const;
+export const scenarioNames = ['goods', 'login', 'orders', 'notify', 'notify-v3', 'merchant-orders', 'refund', 'webhooks'] as const;
 export type ScenarioName = typeof scenarioNames[number];
 export type BenchDb = 'sqlite' | 'postgres' | 'mysql';
 
@@ -19,7 +19,7 @@ export interface BenchOptions {
 }
 
 const usage = `usage: npm run bench -- [--duration 10] [--warmup 2] [--connections 50] [--db sqlite|postgres|mysql]
-                        [--only goods,login,orders,notify,webhooks] [--profile <dir>]
+                        [--only goods,login,orders,notify,notify-v3,merchant-orders,refund,webhooks] [--profile <dir>]
 env: BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_DB, BENCH_ONLY, BENCH_CPU_PROF,
      BENCH_POSTGRES_URL (for --db postgres), BENCH_MYSQL_URL (for --db mysql)`;
 

@@ -17,6 +17,7 @@ import { goodsScenario } from './scenarios/goods';
 import { loginScenario } from './scenarios/login';
 import { merchantOrdersScenario } from './scenarios/merchant-orders';
 import { notifyScenario } from './scenarios/notify';
+import { notifyV3Scenario } from './scenarios/notify-v3';
 import { ordersScenario } from './scenarios/orders';
 import { webhooksScenario } from './scenarios/webhooks';
 import { refundScenario } from './scenarios/refund';
@@ -29,7 +30,8 @@ const scenarios: Record<ScenarioName, (context: BenchContext) => Promise<Scenari
     notify: notifyScenario,
     'merchant-orders': merchantOrdersScenario,
     refund: refundScenario,
-    webhooks: webhooksScenario
+    webhooks: webhooksScenario,
+    'notify-v3': notifyV3Scenario
 };
 
 async function main(): Promise<number> {

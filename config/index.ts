@@ -4,6 +4,7 @@ import * as Path from 'path';
 
 import { maskCredentials } from '../lib/masked-url';
 import { projectRoot } from '../lib/paths';
+import { demoV3Env } from './demo-v3';
 import { loadPayV3Config, PayV3Config } from './pay-v3';
 import { loadRefundConfig, RefundConfig } from './refunds';
 import { loadWechatOpsConfig, WechatOpsConfig } from './wechat-ops';
@@ -89,10 +90,13 @@ export function loadConfig(rawEnv: Env = process.env): Config {
     const production = env.NODE_ENV === 'production';
     const dataDir = Path.resolve(env.DATA_DIR ?? Path.join(projectRoot, 'data'));
 
-    const given = credentialVariables.filter((name) => nonEmpty(env[name]));
+    // A v3-only merchant (v3 material, new payments on v3) has no use for the v2 key.
+    const v3Only = nonEmpty(env.WECHATPAY_APIV3_KEY) && env.WECHATPAY_API_VERSION !== 'v2';
+    const required = credentialVariables.filter((name) => !(v3Only && name === 'WECHATPAY_KEY'));
+    const given = required.filter((name) => nonEmpty(env[name]));
     const demo = given.length === 0;
-    if (!demo && given.length < credentialVariables.length) {
-        const missing = credentialVariables.filter((name) => !nonEmpty(env[name]));
+    if (!demo && given.length < required.length) {
+        const missing = required.filter((name) => !nonEmpty(env[name]));
         problems.push(`${missing.join(', ')} must be set too: WeChat credentials are all or nothing (got ${given.join(', ')})`);
     }
 
@@ -176,7 +180,7 @@ export function loadConfig(rawEnv: Env = process.env): Config {
             notifyUrl,
             timeoutMs: parseInteger(env.WECHATPAY_TIMEOUT_MS, 'WECHATPAY_TIMEOUT_MS', 5000, 100, 60000, problems)
         },
-        v3: loadPayV3Config(env, problems, { production, sandbox }),
+        v3: loadPayV3Config(demo && env.WECHATPAY_API_VERSION === 'v3' && !nonEmpty(env.WECHATPAY_APIV3_KEY) ? { ...env, ...demoV3Env(dataDir) } : env, problems, { production, sandbox }),
         // At least 6 minutes: WeChat refuses a time_expire less than 5 minutes ahead (see lib/orders/checkout.ts).
         orders: { ttlSeconds: parseInteger(env.ORDER_TTL, 'ORDER_TTL', 900, 360, 7 * 86400, problems) },
         orderLimits: {

@@ -8,6 +8,8 @@ import type { RefundContext } from './refunds/context';
 import type { OpsServices } from './shipping/services';
 import type { LoginClient } from './wechat/login';
 import type { PayV2Client } from './wechatpay/client';
+import type { PayApiVersion } from '../config/pay-v3';
+import type { PayV3Setup } from './orders/gateway';
 
 /** Everything a route needs, built once per server by createServer. */
 export interface AppContext {
@@ -16,6 +18,9 @@ export interface AppContext {
     models: Models;
     login: LoginClient;
     pay: PayV2Client;
+    /** WeChat Pay API v3, when v3 material is configured; the version new payments use (lib/orders/gateway.ts). */
+    v3?: PayV3Setup;
+    payApiVersion: PayApiVersion;
     merchant: Merchant;
     /** The money path's clock, shared with the simulator when it is mounted (so `/__sim/clock` moves both). */
     clock: AdjustableClock;

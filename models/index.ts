@@ -71,6 +71,8 @@ export class Order extends Model<InferAttributes<Order>, InferCreationAttributes
     declare prepayExpiresAt: CreationOptional<Date | null>;
     /** When unifiedorder was first called: from then on a trade may exist at WeChat, and its close window runs. */
     declare sentToWechatAt: CreationOptional<Date | null>;
+    /** The WeChat Pay API it was first sent with, for good (lib/orders/gateway.ts). */
+    declare payApiVersion: CreationOptional<'v2' | 'v3' | null>;
     declare transactionId: CreationOptional<string | null>;
     declare paidAt: CreationOptional<Date | null>;
     declare payerOpenid: CreationOptional<string | null>;
@@ -181,6 +183,7 @@ export function initModels(sequelize: Sequelize): Models {
         codeUrl: { type: DataTypes.STRING(128), allowNull: true },
         prepayExpiresAt: { type: DataTypes.DATE(3), allowNull: true },
         sentToWechatAt: { type: DataTypes.DATE(3), allowNull: true },
+        payApiVersion: { type: DataTypes.STRING(2), allowNull: true },
         transactionId: { type: DataTypes.STRING(32), allowNull: true, unique: true },
         paidAt: { type: DataTypes.DATE(3), allowNull: true },
         payerOpenid: { type: DataTypes.STRING(128), allowNull: true },

@@ -57,7 +57,7 @@ const paymentSchema = Joi.alternatives(
         timeStamp: Joi.string().required().description('whole seconds'),
         nonceStr: Joi.string().required(),
         package: Joi.string().required().example('prepay_id=wx201410272009395522657a690389285100'),
-        signType: Joi.string().valid('MD5', 'HMAC-SHA256').required(),
+        signType: Joi.string().valid('MD5', 'HMAC-SHA256', 'RSA').required().description('RSA for WeChat Pay API v3 orders'),
         paySign: Joi.string().required()
     }).label('JsapiPayment').description('pass timeStamp, nonceStr, package, signType and paySign to wx.requestPayment'),
     Joi.object({

@@ -9,6 +9,11 @@ import { notifySuccessXml } from './payments';
 export const refundNotifyRoutes: Plugin<AppContext> = {
     name: 'wxshop-routes-refund-notify',
     register(server, context) {
+        // A v3-only merchant has no v2 key to decrypt req_info with: no v2 refund notify URL.
+        if (!context.config.pay.apiKey) {
+            return;
+        }
+
         server.route({
             method: 'POST',
             path: '/orders/refund/notify',

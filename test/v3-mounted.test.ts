@@ -1,5 +1,3 @@
-import * as Crypto from 'crypto';
-
 import * as Code from '@hapi/code';
 import * as Lab from '@hapi/lab';
 import axios from 'axios';
@@ -7,7 +5,8 @@ import axios from 'axios';
 import { payV3ClientFromConfig } from '../lib/wechatpay/v3/from-config';
 import { decodeNotification } from '../lib/wechatpay/v3/notify';
 import { eventually, startApp, TestApp } from './helpers';
-import { randomApiV3Key, randomSerial, tradeNo, V3Receiver } from './v3-helpers';
+import { v3Env } from './v3-app';
+import { tradeNo, V3Receiver } from './v3-helpers';
 
 /** The simulator mounted at /sandbox with this server's own v3 material (SANDBOX=true): the path prefix is signed too. */
 
@@ -16,22 +15,6 @@ const { describe, it, before, after } = exports.lab = Lab.script();
 
 const http = axios.create({ validateStatus: () => true, proxy: false });
 const openid = 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o';
-
-function v3Env(mode: 'publicKey' | 'platform' | 'switch'): Record<string, string | undefined> {
-    const merchant = Crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const wechatpay = Crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-    return {
-        WECHATPAY_APIV3_KEY: randomApiV3Key(),
-        WECHATPAY_MCH_SERIAL: randomSerial(),
-        WECHATPAY_MCH_PRIVATE_KEY: merchant.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-        ...mode !== 'platform' && {
-            WECHATPAY_PUBLIC_KEY_ID: `PUB_KEY_ID_01${Date.now()}${Crypto.randomInt(1e9)}`,
-            WECHATPAY_PUBLIC_KEY: wechatpay.publicKey.export({ type: 'spki', format: 'pem' }) as string,
-            SANDBOX_WECHATPAY_PRIVATE_KEY: wechatpay.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
-        },
-        ...mode !== 'publicKey' && { WECHATPAY_PLATFORM_CERTS: 'true' }
-    };
-}
 
 describe('API v3 through the simulator mounted on the app', () => {
     const receiver = new V3Receiver();

@@ -12,9 +12,36 @@ import { benchOpenids, countPaid, createUnpaidOrders, createUser, notificationFi
 import { http, Measurement, Pool } from '../load';
 import { BenchContext, calibrationSize, checkWarmup, ScenarioResult, withEnoughInputs } from './types';
 
-export async function notifyScenario(context: BenchContext): Promise<ScenarioResult> {
+/** How one API's notifications look on the wire (v2 here; v3 in notify-v3.ts). */
+export interface NotifyWire {
+    name: string;
+    /** Two letters for the bench user's openid, one user per scenario. */
+    tag: string;
+    path: string;
+    request(fields: Record<string, string>): { headers: Record<string, string>; body: string };
+    expectStatus: number;
+    verifyBody(body: string): boolean;
+    note(made: number): string;
+}
+
+const v2Wire: NotifyWire = {
+    name: 'notify',
+    tag: 'Nt',
+    path: '/orders/pay/notify',
+    request: (fields) => ({ headers: { 'content-type': 'text/xml' }, body: notificationXml(fields) }),
+    expectStatus: 200,
+    verifyBody: (body) => body === notifySuccessXml,
+    note: (made) => `MD5-signed v2 notifications, each for its own unpaid order (${made} made for the measured run)`
+};
+
+export function notifyScenario(context: BenchContext): Promise<ScenarioResult> {
+    return notifyScenarioOf(context, v2Wire);
+}
+
+/** The scenario for one wire format: the same orders, driver baseline and checks whatever the API. */
+export async function notifyScenarioOf(context: BenchContext, wire: NotifyWire): Promise<ScenarioResult> {
     const { app, options, driver, merchant } = context;
-    const openid = benchOpenids(1, 'Nt')[0];
+    const openid = benchOpenids(1, wire.tag)[0];
     const userId = await createUser(openid);
     const runTag = Crypto.randomBytes(3).toString('hex');
 
@@ -25,20 +52,20 @@ export async function notifyScenario(context: BenchContext): Promise<ScenarioRes
     };
 
     const notify = (notifications: PaidNotification[], run: { duration: number; amount?: number }) => {
-        const pool = new Pool(notifications.map(({ fields }) => notificationXml(fields)));
+        const pool = new Pool(notifications.map(({ fields }) => wire.request(fields)));
         return http({
-            label: 'app POST /orders/pay/notify',
-            url: `${app.base}/orders/pay/notify`,
+            label: `app POST ${wire.path}`,
+            url: `${app.base}${wire.path}`,
             connections: options.connections,
             ...run,
             method: 'POST',
             next: () => {
-                const body = pool.take();
-                return body === undefined ? undefined : { method: 'POST', path: '/orders/pay/notify', headers: { 'content-type': 'text/xml' }, body };
+                const request = pool.take();
+                return request === undefined ? undefined : { method: 'POST', path: wire.path, ...request };
             },
-            expectStatus: 200,
+            expectStatus: wire.expectStatus,
             serverPid: app.pid,
-            verifyBody: (body) => body === notifySuccessXml
+            verifyBody: wire.verifyBody
         });
     };
     const direct = (notifications: PaidNotification[], duration: number) => {
@@ -69,9 +96,9 @@ export async function notifyScenario(context: BenchContext): Promise<ScenarioRes
         const notifications = await prepare(appTag, count);
         return app.profiled('notify', () => notify(notifications, { duration: options.duration }));
     });
-    const note = checkApp(measured, await settledCount(() => countPaid(appTag)), options.connections);
+    const note = checkApp(measured, await settledCount(() => countPaid(appTag)), options.connections, wire.expectStatus);
 
-    return { name: 'notify', app: measured, baseline, target: 0.6, notes: [`MD5-signed v2 notifications, each for its own unpaid order (${made} made for the measured run)`, note] };
+    return { name: wire.name, app: measured, baseline, target: 0.6, notes: [wire.note(made), note] };
 }
 
 function checkRaw(measured: Measurement, paid: number): void {
@@ -81,8 +108,8 @@ function checkRaw(measured: Measurement, paid: number): void {
 }
 
 /** Every success reply is a paid order; requests abandoned in flight at the end may add up to `connections` more. */
-function checkApp(measured: Measurement, paid: number, connections: number): string {
-    const succeeded = measured.statusCodes[200] ?? 0;
+function checkApp(measured: Measurement, paid: number, connections: number, successStatus: number): string {
+    const succeeded = measured.statusCodes[successStatus] ?? 0;
     if (paid < succeeded || paid > succeeded + connections) {
         measured.problems.push(`${succeeded} notifications answered SUCCESS but ${paid} orders are paid`);
     }

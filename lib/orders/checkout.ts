@@ -1,5 +1,3 @@
-import * as Crypto from 'crypto';
-
 import * as QRCode from 'qrcode';
 import { Op } from 'sequelize';
 
@@ -7,6 +5,7 @@ import { Order, OrderItem, TradeType } from '../../models';
 import { PayError, UnifiedOrderResult } from '../wechatpay/client';
 import { formatBeijingCompact } from '../wechatpay/time';
 import { closeClosedAtWechat, requestClose } from './close';
+import { apiVersionOf, JsapiPayment, payFor } from './gateway';
 import { applyQueriedPayment, PaymentContext } from './payments';
 import { nextReconcileDelayMs } from './sync';
 
@@ -20,14 +19,7 @@ export class CheckoutRejected extends Error {
     }
 }
 
-export interface JsapiPayment {
-    appId: string;
-    timeStamp: string;
-    nonceStr: string;
-    package: string;
-    signType: string;
-    paySign: string;
-}
+export type { JsapiPayment } from './gateway';
 
 export interface NativePayment {
     codeUrl: string;
@@ -54,7 +46,7 @@ export const minTimeExpireLeadMs = 6 * 60_000;
  */
 export async function checkout(context: CheckoutContext, order: Order, input: { tradeType: TradeType; openid: string; clientIp: string }): Promise<JsapiPayment | NativePayment> {
     const now = context.clock.now();
-    order = await claimForPay(order, input.tradeType, now);
+    order = await claimForPay(context, order, input.tradeType, now);
 
     const reusable = order.prepayId && order.prepayExpiresAt && order.prepayExpiresAt.getTime() > now;
     if (!reusable) {
@@ -62,16 +54,17 @@ export async function checkout(context: CheckoutContext, order: Order, input: { 
     }
 
     return input.tradeType === 'JSAPI'
-        ? jsapiParameters(context, order.prepayId!)
+        ? payFor(context, order).requestPayment(order.prepayId!)
         : { codeUrl: order.codeUrl!, qrCode: await QRCode.toDataURL(order.codeUrl!) };
 }
 
 /** Marks the order sent to WeChat with this trade type (extending a too-short expiry on the first pay), or says why not. */
-async function claimForPay(order: Order, tradeType: TradeType, now: number): Promise<Order> {
+async function claimForPay(context: CheckoutContext, order: Order, tradeType: TradeType, now: number): Promise<Order> {
     const first = !order.sentToWechatAt;
     const changes: Partial<Order['_creationAttributes']> = { tradeType };
     if (first) {
         changes.sentToWechatAt = new Date(now);
+        changes.payApiVersion = apiVersionOf(context, order);
         if (order.expiresAt.getTime() > now && order.expiresAt.getTime() < now + minTimeExpireLeadMs) {
             changes.expiresAt = new Date(now + minTimeExpireLeadMs);
         }
@@ -89,7 +82,7 @@ async function claimForPay(order: Order, tradeType: TradeType, now: number): Pro
         const fresh = (await Order.findByPk(order.id))!;
         // Two first pays of one type at once: the loser goes on as a repeat pay (WeChat's re-entry answers both).
         if (first && fresh.sentToWechatAt && fresh.status === 'unpaid' && fresh.tradeType === tradeType) {
-            return claimForPay(Object.assign(order, { sentToWechatAt: fresh.sentToWechatAt, expiresAt: fresh.expiresAt, tradeType }), tradeType, now);
+            return claimForPay(context, Object.assign(order, { sentToWechatAt: fresh.sentToWechatAt, payApiVersion: fresh.payApiVersion, expiresAt: fresh.expiresAt, tradeType }), tradeType, now);
         }
 
         throw refusal(fresh, tradeType, now);
@@ -121,9 +114,10 @@ function refusal(order: Order, tradeType: TradeType, now: number): CheckoutRejec
 
 async function orderAtWechat(context: CheckoutContext, order: Order, input: { tradeType: TradeType; openid: string; clientIp: string }): Promise<void> {
     const items = order.items ?? await OrderItem.findAll({ where: { orderId: order.id }, order: [['id', 'ASC']] });
+    const pay = payFor(context, order);
     let result: UnifiedOrderResult;
     try {
-        result = await context.pay.unifiedOrder({
+        result = await pay.unifiedOrder({
             outTradeNo: order.outTradeNo,
             totalFee: order.totalFee,
             body: describe(items),
@@ -137,7 +131,7 @@ async function orderAtWechat(context: CheckoutContext, order: Order, input: { tr
     }
     catch (err) {
         if (err instanceof PayError && err.errCode === 'ORDERPAID') {
-            await applyQueriedPayment(context, order.outTradeNo);
+            await applyQueriedPayment(context, order.outTradeNo, pay);
             throw new CheckoutRejected('paid_at_wechat', `Order ${order.id} is already paid`);
         }
 
@@ -170,7 +164,7 @@ async function orderAtWechat(context: CheckoutContext, order: Order, input: { tr
  * order is closed here and its stock released.
  */
 async function closedAtWechat(context: CheckoutContext, order: Order): Promise<void> {
-    const { state, payment } = await applyQueriedPayment(context, order.outTradeNo);
+    const { state, payment } = await applyQueriedPayment(context, order.outTradeNo, payFor(context, order));
     if (payment) {
         throw new CheckoutRejected('paid_at_wechat', `Order ${order.id} is already paid`);
     }
@@ -208,16 +202,4 @@ function cutToBytes(text: string, maxBytes: number): string {
     }
 
     return cut;
-}
-
-/** The parameters of wx.requestPayment, re-signed with the merchant key (reference §2.4). */
-function jsapiParameters(context: CheckoutContext, prepayId: string): JsapiPayment {
-    const fields = {
-        appId: context.merchant.appId,
-        timeStamp: String(Math.floor(context.clock.now() / 1000)),
-        nonceStr: Crypto.randomBytes(16).toString('hex'),
-        package: `prepay_id=${prepayId}`,
-        signType: context.pay.signType
-    };
-    return { ...fields, paySign: context.pay.sign(fields) };
 }

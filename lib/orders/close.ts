@@ -3,6 +3,7 @@ import { Op, Sequelize, literal } from 'sequelize';
 import { Order, OrderItem, Goods, OrderStatus } from '../../models';
 import { claimLeaseMs } from '../jobs/claim';
 import { PayError } from '../wechatpay/client';
+import { payFor } from './gateway';
 import { applyQueriedPayment, PaymentContext } from './payments';
 import { EventNote, systemActor } from './events';
 import { transition } from './status';
@@ -58,7 +59,7 @@ export async function requestClose(context: PaymentContext, order: Order, now = 
 
     if (!closeWindowPassed(order, now)) {
         // WeChat will not close it yet; a payment made before the cancel is known at once, though.
-        await applyQueriedPayment(context, order.outTradeNo);
+        await applyQueriedPayment(context, order.outTradeNo, payFor(context, order));
         return outcomeOf((await Order.findByPk(order.id))!.status);
     }
 
@@ -78,8 +79,9 @@ export async function finishClose(context: PaymentContext, order: Order, now = n
         return 'closing';
     }
 
+    const pay = payFor(context, order);
     try {
-        await context.pay.closeOrder(order.outTradeNo);
+        await pay.closeOrder(order.outTradeNo);
     }
     catch (err) {
         // ORDERNOTEXIST after the window: unifiedorder never created the trade (it failed or timed out long ago).
@@ -88,7 +90,7 @@ export async function finishClose(context: PaymentContext, order: Order, now = n
         }
 
         if (err.errCode === 'ORDERPAID') {
-            await applyQueriedPayment(context, order.outTradeNo);
+            await applyQueriedPayment(context, order.outTradeNo, pay);
             return outcomeOf((await Order.findByPk(order.id))!.status);
         }
     }

@@ -6,6 +6,8 @@ import type { PaymentAnomalyKind } from '../../models/payment-anomaly';
 import { recordAnomaly } from '../payments/anomalies';
 import { isPayableTotal } from '../wechatpay/amount';
 import type { PaidTrade, PayV2Client, QueryResult } from '../wechatpay/client';
+import type { PayApiVersion } from '../../config/pay-v3';
+import type { OrderPay, PayV3Setup } from './gateway';
 import { parseBeijingCompact } from '../wechatpay/time';
 import { insertRows, sqlDate } from '../sql';
 import { recordWebhookEvent } from '../webhooks/outbox';
@@ -36,6 +38,9 @@ export interface Merchant {
 export interface PaymentContext {
     sequelize: Sequelize;
     pay: PayV2Client;
+    /** The v3 side, when the merchant has v3 material; which version new payments use (lib/orders/gateway.ts). */
+    v3?: PayV3Setup;
+    payApiVersion?: PayApiVersion;
     merchant: Merchant;
     /** The backend's clock; in sandbox mode the simulator's, so moving one moves both. */
     clock: Clock;
@@ -45,8 +50,8 @@ export interface PaymentContext {
  * Asks WeChat where an order stands (orderquery) and, when it reports a payment, applies it exactly as a
  * notification would be. Resolves to WeChat's trade state and, if there was one, what the payment did.
  */
-export async function applyQueriedPayment(context: PaymentContext, outTradeNo: string): Promise<{ state: QueryResult['state']; payment?: PaymentResult }> {
-    const result = await context.pay.orderQuery(outTradeNo);
+export async function applyQueriedPayment(context: PaymentContext, outTradeNo: string, pay: Pick<OrderPay, 'orderQuery'> = context.pay): Promise<{ state: QueryResult['state']; payment?: PaymentResult }> {
+    const result = await pay.orderQuery(outTradeNo);
     if (result.state === 'SUCCESS') {
         return { state: result.state, payment: await applyPayment(context.sequelize, context.merchant, result.trade, 'query') };
     }

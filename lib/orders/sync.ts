@@ -2,6 +2,7 @@ import { Op } from 'sequelize';
 
 import { Order } from '../../models';
 import { closeClosedAtWechat } from './close';
+import { payFor } from './gateway';
 import { applyQueriedPayment, PaymentContext, PaymentResult } from './payments';
 
 /** Seconds until the next orderquery of an unpaid order with a prepay, by how many times it was asked already. */
@@ -16,7 +17,7 @@ export function nextReconcileDelayMs(attempts: number): number {
  * would be applied, a close made at WeChat as a local close.
  */
 export async function syncWithWechat(context: PaymentContext, order: Order): Promise<PaymentResult | undefined> {
-    const { state, payment } = await applyQueriedPayment(context, order.outTradeNo);
+    const { state, payment } = await applyQueriedPayment(context, order.outTradeNo, payFor(context, order));
     if (state === 'CLOSED') {
         await closeClosedAtWechat(context, order);
     }

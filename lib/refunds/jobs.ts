@@ -1,8 +1,8 @@
 import { Op } from 'sequelize';
 
 import { Order, Payment, Refund } from '../../models';
-import { queryRefund } from '../wechatpay/refund';
 import { RefundContext, RefundRefused } from './context';
+import { refundPayFor } from './gateway';
 import { requestRefund } from './request';
 import { endOf, settleRefund } from './settle';
 import { backoffMs, claimRefund, queryBackoff, submitQueuedRefund } from './submit';
@@ -44,7 +44,8 @@ export async function reconcileRefunds(context: RefundContext, now = new Date(co
         }
 
         try {
-            const state = await queryRefund(context.pay, refund.outRefundNo);
+            const order = (await Order.findByPk(refund.orderId, { attributes: ['id', 'payApiVersion', 'sentToWechatAt'] }))!;
+            const state = await refundPayFor(context, order).query(refund.outRefundNo);
             if (state && state.status !== 'PROCESSING') {
                 ended += await settleRefund(context, refund.id, endOf[state.status], { wechatStatus: state.status, refundId: state.refundId }) ? 1 : 0;
                 continue;

@@ -2,7 +2,7 @@ import { Order, Refund } from '../../models';
 import { decryptReqInfo } from '../wechatpay/req-info';
 import { parseFlatXml } from '../wechatpay/xml';
 import type { RefundContext } from './context';
-import { endOf, settleRefund } from './settle';
+import { endOf, RefundEnd, settleRefund } from './settle';
 
 export type NotificationResult =
     | { outcome: 'applied' | 'duplicate'; outRefundNo: string }
@@ -35,17 +35,35 @@ export async function applyRefundNotification(context: RefundContext, outer: Rec
         return { outcome: 'rejected', reason: `refund_status "${fields.refund_status}" is not SUCCESS, CHANGE or REFUNDCLOSE` };
     }
 
-    const refund = await Refund.findOne({ where: { outRefundNo: fields.out_refund_no ?? '' } });
+    return applyRefundEnd(context, {
+        outRefundNo: fields.out_refund_no ?? '', outTradeNo: fields.out_trade_no, refundFee: Number(fields.refund_fee), end, wechatStatus: fields.refund_status, refundId: fields.refund_id
+    });
+}
+
+/** What a refund notification (v2 or v3) says, once it is believed to come from WeChat. */
+export interface RefundEndReport {
+    outRefundNo: string;
+    outTradeNo: string;
+    /** fen */
+    refundFee: number;
+    end: RefundEnd;
+    wechatStatus: string;
+    refundId?: string;
+}
+
+/** Settles the refund a notification names, if it is ours with the same order and amount. */
+export async function applyRefundEnd(context: RefundContext, report: RefundEndReport): Promise<NotificationResult> {
+    const refund = await Refund.findOne({ where: { outRefundNo: report.outRefundNo } });
     const order = refund && await Order.findByPk(refund.orderId, { attributes: ['id', 'outTradeNo'] });
     if (!refund || !order) {
         // Refunds made by hand in the merchant platform notify too: they are real money, for a person to record.
-        return { outcome: 'rejected', reason: `no refund of ours has out_refund_no ${fields.out_refund_no}` };
+        return { outcome: 'rejected', reason: `no refund of ours has out_refund_no ${report.outRefundNo}` };
     }
 
-    if (order.outTradeNo !== fields.out_trade_no || Number(fields.refund_fee) !== refund.amount) {
-        return { outcome: 'rejected', reason: `refund ${refund.outRefundNo} is ${refund.amount} fen of ${order.outTradeNo}, not ${fields.refund_fee} of ${fields.out_trade_no}` };
+    if (order.outTradeNo !== report.outTradeNo || report.refundFee !== refund.amount) {
+        return { outcome: 'rejected', reason: `refund ${refund.outRefundNo} is ${refund.amount} fen of ${order.outTradeNo}, not ${report.refundFee} of ${report.outTradeNo}` };
     }
 
-    const applied = await settleRefund(context, refund.id, end, { wechatStatus: fields.refund_status, refundId: fields.refund_id });
+    const applied = await settleRefund(context, refund.id, report.end, { wechatStatus: report.wechatStatus, refundId: report.refundId });
     return { outcome: applied ? 'applied' : 'duplicate', outRefundNo: refund.outRefundNo };
 }

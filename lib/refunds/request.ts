@@ -7,6 +7,7 @@ import { transition } from '../orders/status';
 import { changeRows, sqlDate } from '../sql';
 import { formatBeijingCompact } from '../wechatpay/time';
 import { maxRefundsPerOrder, RefundContext, RefundRefused } from './context';
+import { needsMerchantCertificate } from './gateway';
 import { submitQueuedRefund } from './submit';
 
 export interface RefundInput {
@@ -61,7 +62,7 @@ function requestHash(input: RefundInput): string {
  * `processing` until WeChat's notification or refundquery says how it ended.
  */
 export async function requestRefund(context: RefundContext, input: RefundInput): Promise<RequestedRefund> {
-    if (!context.config.clientCertificate) {
+    if (!context.config.clientCertificate && await needsMerchantCertificate(context, input.orderId)) {
         throw new RefundRefused(503, 'refunds need the merchant API certificate: set WECHATPAY_CERT and WECHATPAY_CERT_KEY, or WECHATPAY_PFX');
     }
 

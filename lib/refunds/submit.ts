@@ -2,8 +2,8 @@ import { Op } from 'sequelize';
 
 import { Order, Refund } from '../../models';
 import { PayError } from '../wechatpay/client';
-import { submitRefund } from '../wechatpay/refund';
 import type { RefundContext } from './context';
+import { refundPayFor } from './gateway';
 import { settleRefund } from './settle';
 
 /** WeChat wants refunds of one order a minute apart (reference §2.8); a second more for clocks that differ. */
@@ -50,7 +50,7 @@ export async function submitQueuedRefund(context: RefundContext, refundId: numbe
     }
 
     try {
-        const { refundId: wechatRefundId } = await submitRefund(context.pay, {
+        const { refundId: wechatRefundId } = await refundPayFor(context, order).submit({
             outTradeNo: order.outTradeNo,
             outRefundNo: refund.outRefundNo,
             totalFee: order.totalFee,
