@@ -38,6 +38,7 @@ describe('the simulator\'s refunds', () => {
     };
 
     it('answers a re-entry with the same content with the same refund, refuses other content, and checks amounts', async () => {
+        // Off by name: several refunds of one trade in a row; the minute's spacing has its own test below.
         await sim(app, 'settings', { refundSpacingSeconds: 0 });
         try {
             const { order } = await paidOrder(app, { price: 1000 });
@@ -71,6 +72,7 @@ describe('the simulator\'s refunds', () => {
     });
 
     it('allows 50 refunds of a trade and refuses the 51st', async () => {
+        // Off by name: 51 refunds a minute apart would be 51 clock moves; the spacing has its own test.
         await sim(app, 'settings', { refundSpacingSeconds: 0 });
         try {
             const { order } = await paidOrder(app, { price: 1000 });

@@ -71,6 +71,8 @@ describe('API v3, checked by wechatpay-axios-plugin', () => {
         world = await startV3World('publicKey');
         receiver = new V3Receiver();
         notifyUrl = await receiver.start();
+        // Off by name: this test is about the plugin verifying every answer, close included, not about WeChat's close
+        // window (test/v3-client.test.ts covers the window).
         await http.post(`${world.base}/__sim/settings`, { closeGuardMinutes: 0 });
     });
 
